@@ -1,0 +1,107 @@
+# heapster-c build.
+#
+#   make            build every binary into build/ (-Wall -Wextra -Werror)
+#   make SAN=1      the same with AddressSanitizer + UBSan, into build/san/
+#   make deps       install build and test dependencies (Debian, apt-get)
+#   make test       unit tests (sanitized) + integration and crash tests
+#   make run        simulator + pipeline on 127.0.0.1:8082, state in ./run/
+#   make bench      the pipeline against a large simulated cluster
+#
+# Layout: common/ and storage/ build into one static library (position
+# independent, since the Kore API application links it into a .so); each
+# process directory builds one binary.
+
+CC      ?= gcc
+SAN     ?= 0
+ifeq ($(SAN),1)
+B       := build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPT     := -O1
+else
+B       := build
+SANFLAGS :=
+OPT     := -O2
+endif
+
+KORE_FEATURES := $(shell cat /usr/share/kore/features 2>/dev/null)
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -fPIC -D_GNU_SOURCE -Icommon -Istorage $(SANFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(SANFLAGS)
+LIBS    := -llmdb -lmsgpackc -lrt -lm
+
+LIB_SRC := $(wildcard common/*.c storage/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+
+SCRAPER_SRC   := $(wildcard scraper/*.c)
+PROCESSOR_SRC := $(wildcard processor/*.c)
+EXPORTER_SRC  := $(wildcard exporter/*.c)
+LAUNCHER_SRC  := $(wildcard launcher/*.c)
+API_SRC       := $(wildcard apiserver/*.c)
+SIM_SRC       := $(wildcard tests/sim/*.c)
+UNIT_SRC      := $(wildcard tests/unit/test_*.c)
+
+BINS := $(B)/heapster $(B)/heapster-scraper $(B)/heapster-processor \
+        $(B)/heapster-exporter $(B)/heapster-sim
+API_SO := $(B)/heapster-api.so
+UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+
+.PHONY: all deps test unit integration run bench clean
+all: $(BINS) $(API_SO) $(UNIT_BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(B)/libhc.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(B)/heapster-scraper: $(SCRAPER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LIBS)
+
+$(B)/heapster-processor: $(PROCESSOR_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/heapster-exporter: $(EXPORTER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LIBS)
+
+$(B)/heapster: $(LAUNCHER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/heapster-sim: $(SIM_SRC:%.c=$(B)/obj/%.o)
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+# The Kore application: its objects need Kore's feature flags, which change
+# struct http_request; it is never built with sanitizers (kore itself is not).
+$(B)/obj/apiserver/%.o: apiserver/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KORE_FEATURES) -MMD -MP -c $< -o $@
+
+$(API_SO): $(API_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
+	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libhc.a $(SCRAPER_SRC:%.c=$(B)/obj/%.o) $(PROCESSOR_SRC:%.c=$(B)/obj/%.o) $(EXPORTER_SRC:%.c=$(B)/obj/%.o)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -DUNIT_TEST -o $@ $< \
+	    $(filter-out %/main.o,$(SCRAPER_SRC:%.c=$(B)/obj/%.o) $(PROCESSOR_SRC:%.c=$(B)/obj/%.o) $(EXPORTER_SRC:%.c=$(B)/obj/%.o)) \
+	    $(B)/libhc.a $(LDFLAGS) -lcmocka -lcurl $(LIBS)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+deps:
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+	    build-essential pkg-config ca-certificates curl python3 \
+	    kore liblmdb-dev lmdb-utils libmsgpack-dev libcurl4-openssl-dev \
+	    libjsmn-dev libcmocka-dev influxdb wrk procps
+
+test:
+	bash tests/run.sh
+
+run: all
+	bash tests/run-demo.sh $(if $(SIM_NODES),--nodes $(SIM_NODES)) $(if $(SIM_PODS),--pods $(SIM_PODS)) -- $(ARGS)
+
+bench: all
+	bash tests/bench.sh
+
+clean:
+	rm -rf build

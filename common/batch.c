@@ -1,0 +1,580 @@
+/*
+ * batch.c - arena, hash map and the batch model (see batch.h).
+ *
+ * The map hashes with 64-bit FNV-1a and stores the hash beside the key, so
+ * a probe compares hashes before strings.  Capacity stays at most 50% full.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "hc.h"
+
+/* ---- arena ---------------------------------------------------------- */
+
+struct hc_arena_block {
+	struct hc_arena_block *next;
+	size_t                 size;
+	size_t                 used;
+	char                   data[];
+};
+
+void hc_arena_init(struct hc_arena *a, size_t block_size)
+{
+	a->head = NULL;
+	a->block_size = block_size ? block_size : 64 * 1024;
+}
+
+void *hc_arena_alloc(struct hc_arena *a, size_t size)
+{
+	struct hc_arena_block *blk = a->head;
+	size_t need = (size + 7) & ~(size_t)7;
+
+	if (blk == NULL || blk->size - blk->used < need) {
+		size_t bsize = need > a->block_size ? need : a->block_size;
+
+		blk = malloc(sizeof(*blk) + bsize);
+		if (blk == NULL)
+			return NULL;
+		blk->size = bsize;
+		blk->used = 0;
+		blk->next = a->head;
+		a->head = blk;
+	}
+	blk->used += need;
+	return blk->data + blk->used - need;
+}
+
+char *hc_arena_strndup(struct hc_arena *a, const char *s, size_t len)
+{
+	char *p = hc_arena_alloc(a, len + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+void hc_arena_reset(struct hc_arena *a)
+{
+	struct hc_arena_block *blk, *next;
+
+	if (a->head == NULL)
+		return;
+	for (blk = a->head->next; blk != NULL; blk = next) {
+		next = blk->next;
+		free(blk);
+	}
+	a->head->next = NULL;
+	a->head->used = 0;
+}
+
+void hc_arena_free(struct hc_arena *a)
+{
+	struct hc_arena_block *blk, *next;
+
+	for (blk = a->head; blk != NULL; blk = next) {
+		next = blk->next;
+		free(blk);
+	}
+	a->head = NULL;
+}
+
+/* ---- map ------------------------------------------------------------ */
+
+struct hc_map_slot {
+	const char *key;     /* NULL: empty */
+	uint64_t    hash;
+	uint32_t    len;
+	uint32_t    val;
+};
+
+uint64_t hc_hash(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+int hc_map_init(struct hc_map *m, uint32_t expected)
+{
+	uint32_t cap = 16;
+
+	while (cap < expected * 2)
+		cap *= 2;
+	m->slots = calloc(cap, sizeof(*m->slots));
+	if (m->slots == NULL)
+		return -ENOMEM;
+	m->cap = cap;
+	m->count = 0;
+	return 0;
+}
+
+void hc_map_free(struct hc_map *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = m->count = 0;
+}
+
+void hc_map_clear(struct hc_map *m)
+{
+	memset(m->slots, 0, (size_t)m->cap * sizeof(*m->slots));
+	m->count = 0;
+}
+
+static struct hc_map_slot *map_probe(const struct hc_map *m, const char *key,
+				     size_t len, uint64_t h)
+{
+	uint32_t i = (uint32_t)h & (m->cap - 1);
+
+	for (;;) {
+		struct hc_map_slot *s = &m->slots[i];
+
+		if (s->key == NULL)
+			return s;
+		if (s->hash == h && s->len == len && memcmp(s->key, key, len) == 0)
+			return s;
+		i = (i + 1) & (m->cap - 1);
+	}
+}
+
+int hc_map_get(const struct hc_map *m, const char *key, size_t len, uint32_t *val)
+{
+	struct hc_map_slot *s;
+
+	if (m->cap == 0)
+		return HC_ERR_NOTFOUND;
+	s = map_probe(m, key, len, hc_hash(key, len));
+	if (s->key == NULL)
+		return HC_ERR_NOTFOUND;
+	*val = s->val;
+	return 0;
+}
+
+static int map_grow(struct hc_map *m)
+{
+	struct hc_map_slot *old = m->slots;
+	uint32_t old_cap = m->cap;
+	uint32_t new_cap = old_cap ? old_cap * 2 : 16;
+
+	m->slots = calloc(new_cap, sizeof(*m->slots));
+	if (m->slots == NULL) {
+		m->slots = old;
+		return -ENOMEM;
+	}
+	m->cap = new_cap;
+	for (uint32_t i = 0; i < old_cap; i++) {
+		if (old[i].key != NULL)
+			*map_probe(m, old[i].key, old[i].len, old[i].hash) = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+int hc_map_put(struct hc_map *m, const char *key, size_t len, uint32_t val)
+{
+	struct hc_map_slot *s;
+	uint64_t h = hc_hash(key, len);
+	int rc;
+
+	if ((m->count + 1) * 2 > m->cap) {
+		rc = map_grow(m);
+		if (rc != 0)
+			return rc;
+	}
+	s = map_probe(m, key, len, h);
+	if (s->key == NULL) {
+		s->key = key;
+		s->hash = h;
+		s->len = (uint32_t)len;
+		m->count++;
+	}
+	s->val = val;
+	return 0;
+}
+
+int hc_map_del(struct hc_map *m, const char *key, size_t len)
+{
+	struct hc_map_slot *s;
+	uint32_t i, j;
+
+	if (m->cap == 0)
+		return HC_ERR_NOTFOUND;
+	s = map_probe(m, key, len, hc_hash(key, len));
+	if (s->key == NULL)
+		return HC_ERR_NOTFOUND;
+	/* Backward-shift deletion keeps probe chains intact without tombstones. */
+	i = (uint32_t)(s - m->slots);
+	j = i;
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & (m->cap - 1);
+		if (m->slots[j].key == NULL)
+			break;
+		home = (uint32_t)m->slots[j].hash & (m->cap - 1);
+		/* move j to i unless its home lies cyclically in (i, j] */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].key = NULL;
+	m->count--;
+	return 0;
+}
+
+/* ---- batch ---------------------------------------------------------- */
+
+/* Grows *arr (element size `sz`) so that it holds at least `need` items. */
+static int grow(void **arr, uint32_t *cap, uint32_t need, size_t sz)
+{
+	uint32_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 64;
+	while (ncap < need)
+		ncap *= 2;
+	p = realloc(*arr, (size_t)ncap * sz);
+	if (p == NULL)
+		return -ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+static int batch_seed_names(struct hc_batch *b)
+{
+	int rc;
+
+	/* hc_batch_init() sized names past HC_M_COUNT: nothing to grow here */
+	b->nnames = 0;
+	hc_map_clear(&b->name_index);
+	for (uint32_t i = 0; i < HC_M_COUNT; i++) {
+		b->names[i] = hc_metric_table[i].name;
+		b->name_kinds[i] = hc_metric_table[i].kind;
+		rc = hc_map_put(&b->name_index, b->names[i], strlen(b->names[i]), i);
+		if (rc != 0)
+			return rc;
+	}
+	b->nnames = HC_M_COUNT;
+	return 0;
+}
+
+int hc_batch_init(struct hc_batch *b)
+{
+	int rc;
+
+	memset(b, 0, sizeof(*b));
+	hc_arena_init(&b->arena, 256 * 1024);
+	rc = hc_map_init(&b->set_index, 1024);
+	if (rc != 0)
+		return rc;
+	rc = hc_map_init(&b->name_index, 128);
+	if (rc != 0)
+		goto free_set_index;
+	b->names_cap = 0;
+	/* names and name_kinds share names_cap: allocate both at the same size */
+	b->names = malloc(128 * sizeof(*b->names));
+	b->name_kinds = malloc(128);
+	if (b->names == NULL || b->name_kinds == NULL) {
+		rc = -ENOMEM;
+		goto free_names;
+	}
+	b->names_cap = 128;
+	rc = batch_seed_names(b);
+	if (rc != 0)
+		goto free_names;
+	return 0;
+
+free_names:
+	free(b->names);
+	free(b->name_kinds);
+	hc_map_free(&b->name_index);
+free_set_index:
+	hc_map_free(&b->set_index);
+	return rc;
+}
+
+void hc_batch_reset(struct hc_batch *b, int64_t ts_ms)
+{
+	b->ts_ms = ts_ms;
+	b->nodes_ok = b->nodes_failed = 0;
+	b->nsets = b->nvals = b->nlabels = 0;
+	b->grouped = 0;
+	hc_map_clear(&b->set_index);
+	/* custom names point into the arena: drop them with it */
+	if (b->nnames > HC_M_COUNT)
+		batch_seed_names(b);   /* cannot fail: capacity already there */
+	hc_arena_reset(&b->arena);
+}
+
+void hc_batch_free(struct hc_batch *b)
+{
+	hc_arena_free(&b->arena);
+	free(b->sets);
+	free(b->vals);
+	free(b->labels);
+	free(b->names);
+	free(b->name_kinds);
+	free(b->vals_alt);
+	free(b->scratch);
+	hc_map_free(&b->set_index);
+	hc_map_free(&b->name_index);
+	memset(b, 0, sizeof(*b));
+}
+
+const char *hc_batch_str(struct hc_batch *b, const char *s, size_t len)
+{
+	return hc_arena_strndup(&b->arena, s, len);
+}
+
+int hc_batch_find(const struct hc_batch *b, const char *key, size_t len,
+		  uint32_t *idx)
+{
+	return hc_map_get(&b->set_index, key, len, idx);
+}
+
+int hc_batch_set(struct hc_batch *b, const char *key, size_t len,
+		 uint32_t *idx, int *created)
+{
+	struct hc_set *s;
+	const char *k;
+	int rc;
+
+	if (hc_map_get(&b->set_index, key, len, idx) == 0) {
+		if (created)
+			*created = 0;
+		return 0;
+	}
+	rc = grow((void **)&b->sets, &b->sets_cap, b->nsets + 1, sizeof(*b->sets));
+	if (rc != 0)
+		return rc;
+	k = hc_batch_str(b, key, len);
+	if (k == NULL)
+		return -ENOMEM;
+	rc = hc_map_put(&b->set_index, k, len, b->nsets);
+	if (rc != 0)
+		return rc;
+	s = &b->sets[b->nsets];
+	memset(s, 0, sizeof(*s));
+	s->key = k;
+	s->labels_off = b->nlabels;
+	*idx = b->nsets++;
+	if (created)
+		*created = 1;
+	return 0;
+}
+
+int hc_batch_label(struct hc_batch *b, uint32_t set, const char *key,
+		   const char *value)
+{
+	struct hc_set *s = &b->sets[set];
+	int rc;
+
+	for (uint32_t i = 0; i < s->labels_n; i++) {
+		if (strcmp(b->labels[s->labels_off + i].key, key) == 0) {
+			b->labels[s->labels_off + i].value = value;
+			return 0;
+		}
+	}
+	/* The set's labels must end the array to grow in place; else move them. */
+	if (s->labels_off + s->labels_n != b->nlabels) {
+		rc = grow((void **)&b->labels, &b->labels_cap,
+			  b->nlabels + s->labels_n + 1, sizeof(*b->labels));
+		if (rc != 0)
+			return rc;
+		memcpy(&b->labels[b->nlabels], &b->labels[s->labels_off],
+		       s->labels_n * sizeof(*b->labels));
+		s->labels_off = b->nlabels;
+		b->nlabels += s->labels_n;
+	}
+	rc = grow((void **)&b->labels, &b->labels_cap, b->nlabels + 1,
+		  sizeof(*b->labels));
+	if (rc != 0)
+		return rc;
+	b->labels[b->nlabels].key = key;
+	b->labels[b->nlabels].value = value;
+	b->nlabels++;
+	s->labels_n++;
+	return 0;
+}
+
+const char *hc_batch_get_label(const struct hc_batch *b, uint32_t set,
+			       const char *key)
+{
+	const struct hc_set *s = &b->sets[set];
+
+	for (uint32_t i = 0; i < s->labels_n; i++)
+		if (strcmp(b->labels[s->labels_off + i].key, key) == 0)
+			return b->labels[s->labels_off + i].value;
+	return NULL;
+}
+
+int hc_batch_name(struct hc_batch *b, const char *name, size_t len,
+		  uint8_t kind, uint32_t *id)
+{
+	const char *copy;
+	int rc;
+
+	if (hc_map_get(&b->name_index, name, len, id) == 0)
+		return 0;
+	if (b->nnames == b->names_cap) {
+		/* names and name_kinds share names_cap: grow both to twice it */
+		uint32_t ncap = b->names_cap * 2;
+		const char **nn = realloc(b->names, ncap * sizeof(*nn));
+		uint8_t *nk;
+
+		if (nn == NULL)
+			return -ENOMEM;
+		b->names = nn;
+		nk = realloc(b->name_kinds, ncap);
+		if (nk == NULL)
+			return -ENOMEM;
+		b->name_kinds = nk;
+		b->names_cap = ncap;
+	}
+	copy = hc_batch_str(b, name, len);
+	if (copy == NULL)
+		return -ENOMEM;
+	rc = hc_map_put(&b->name_index, copy, len, b->nnames);
+	if (rc != 0)
+		return rc;
+	b->names[b->nnames] = copy;
+	b->name_kinds[b->nnames] = kind;
+	*id = b->nnames++;
+	return 0;
+}
+
+struct hc_value *hc_batch_add(struct hc_batch *b, uint32_t set, uint32_t name)
+{
+	struct hc_value *v;
+
+	if (grow((void **)&b->vals, &b->vals_cap, b->nvals + 1, sizeof(*b->vals)))
+		return NULL;
+	v = &b->vals[b->nvals++];
+	v->set = set;
+	v->name = name;
+	v->labels_off = 0;
+	v->labels_n = 0;
+	v->kind = b->name_kinds[name];
+	v->type = name < HC_M_COUNT ? hc_metric_table[name].type : HC_FLOAT;
+	v->v.i = 0;
+	b->grouped = 0;
+	return v;
+}
+
+int hc_batch_add_int(struct hc_batch *b, uint32_t set, uint32_t name, int64_t i)
+{
+	struct hc_value *v = hc_batch_add(b, set, name);
+
+	if (v == NULL)
+		return -ENOMEM;
+	v->type = HC_INT;
+	v->v.i = i;
+	return 0;
+}
+
+int hc_batch_add_float(struct hc_batch *b, uint32_t set, uint32_t name, double f)
+{
+	struct hc_value *v = hc_batch_add(b, set, name);
+
+	if (v == NULL)
+		return -ENOMEM;
+	v->type = HC_FLOAT;
+	v->v.f = f;
+	return 0;
+}
+
+int hc_batch_add_labeled(struct hc_batch *b, uint32_t set, uint32_t name,
+			 const struct hc_label *labels, uint16_t n,
+			 uint8_t type, int64_t i, double f)
+{
+	struct hc_value *v;
+	int rc;
+
+	rc = grow((void **)&b->labels, &b->labels_cap, b->nlabels + n,
+		  sizeof(*b->labels));
+	if (rc != 0)
+		return rc;
+	v = hc_batch_add(b, set, name);
+	if (v == NULL)
+		return -ENOMEM;
+	memcpy(&b->labels[b->nlabels], labels, n * sizeof(*labels));
+	v->labels_off = b->nlabels;
+	v->labels_n = n;
+	b->nlabels += n;
+	v->type = type;
+	if (type == HC_FLOAT)
+		v->v.f = f;
+	else
+		v->v.i = i;
+	return 0;
+}
+
+int hc_batch_group(struct hc_batch *b)
+{
+	struct hc_value *sorted, *tmp;
+	uint32_t *pos;
+	int rc;
+
+	if (b->grouped)
+		return 0;
+	rc = grow((void **)&b->scratch, &b->scratch_cap, b->nsets + 1,
+		  sizeof(*b->scratch));
+	if (rc != 0)
+		return rc;
+	/* the sort writes into a second array kept for the next call */
+	rc = grow((void **)&b->vals_alt, &b->vals_alt_cap, b->nvals + 1,
+		  sizeof(*b->vals_alt));
+	if (rc != 0)
+		return rc;
+	sorted = b->vals_alt;
+	pos = b->scratch;
+	for (uint32_t s = 0; s < b->nsets; s++)
+		b->sets[s].vals_n = 0;
+	for (uint32_t i = 0; i < b->nvals; i++)
+		b->sets[b->vals[i].set].vals_n++;
+	for (uint32_t s = 0, off = 0; s < b->nsets; s++) {
+		b->sets[s].vals_off = off;
+		pos[s] = off;
+		off += b->sets[s].vals_n;
+	}
+	for (uint32_t i = 0; i < b->nvals; i++)
+		sorted[pos[b->vals[i].set]++] = b->vals[i];
+	tmp = b->vals;
+	b->vals = sorted;
+	b->vals_alt = tmp;
+	{
+		uint32_t c = b->vals_cap;
+
+		b->vals_cap = b->vals_alt_cap;
+		b->vals_alt_cap = c;
+	}
+	b->grouped = 1;
+	return 0;
+}
+
+struct hc_value *hc_batch_value(const struct hc_batch *b, uint32_t set,
+				uint32_t name)
+{
+	const struct hc_set *s = &b->sets[set];
+
+	for (uint32_t i = 0; i < s->vals_n; i++) {
+		struct hc_value *v = &b->vals[s->vals_off + i];
+
+		if (v->name == name && v->labels_n == 0)
+			return v;
+	}
+	return NULL;
+}

@@ -1,0 +1,367 @@
+/*
+ * aggregate.c - pod, namespace, node and cluster aggregation.
+ *
+ * Work is linear in the number of values: containers are bucketed by pod
+ * with a counting sort over set indexes, then each pod sums its children
+ * into one accumulator array indexed by metric id (cleared through a list
+ * of touched ids, not memset per pod).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "hc.h"
+
+struct acc {
+	double   *sum;       /* per name id */
+	uint8_t  *type;      /* HC_INT unless a float was added */
+	uint8_t  *used;
+	uint32_t *touched;
+	uint32_t  ntouched;
+	uint32_t  cap;
+};
+
+static int acc_init(struct acc *a, uint32_t nnames)
+{
+	a->cap = nnames;
+	a->ntouched = 0;
+	a->sum = calloc(nnames, sizeof(*a->sum));
+	a->type = calloc(nnames, 1);
+	a->used = calloc(nnames, 1);
+	a->touched = calloc(nnames, sizeof(*a->touched));
+	if (!a->sum || !a->type || !a->used || !a->touched)
+		return -ENOMEM;
+	return 0;
+}
+
+static void acc_free(struct acc *a)
+{
+	free(a->sum);
+	free(a->type);
+	free(a->used);
+	free(a->touched);
+}
+
+static void acc_add(struct acc *a, const struct hc_value *v)
+{
+	if (v->name >= a->cap)
+		return;
+	if (!a->used[v->name]) {
+		a->used[v->name] = 1;
+		a->sum[v->name] = 0;
+		a->type[v->name] = HC_INT;
+		a->touched[a->ntouched++] = v->name;
+	}
+	a->sum[v->name] += hc_value_num(v);
+	if (v->type == HC_FLOAT)
+		a->type[v->name] = HC_FLOAT;
+}
+
+/* Emits the accumulated sums into set `dst`, skipping names it already has. */
+static int acc_flush(struct acc *a, struct hc_batch *b, uint32_t dst,
+		     const uint8_t *has)
+{
+	int rc = 0;
+
+	for (uint32_t i = 0; i < a->ntouched; i++) {
+		uint32_t n = a->touched[i];
+
+		a->used[n] = 0;
+		if (rc != 0 || (has != NULL && has[n]))
+			continue;
+		if (a->type[n] == HC_FLOAT)
+			rc = hc_batch_add_float(b, dst, n, a->sum[n]);
+		else
+			rc = hc_batch_add_int(b, dst, n, (int64_t)a->sum[n]);
+	}
+	a->ntouched = 0;
+	return rc;
+}
+
+/* Copies label `key` of set src onto set dst, when src has it. */
+static int copy_label(struct hc_batch *b, uint32_t src, uint32_t dst, const char *key)
+{
+	const char *v = hc_batch_get_label(b, src, key);
+
+	return v ? hc_batch_label(b, dst, key, v) : 0;
+}
+
+/* Finds or creates the parent set `key` of child set `child` with type `type`. */
+static int parent_set(struct hc_batch *b, const char *key, size_t len,
+		      uint32_t child, const char *type, uint32_t *out)
+{
+	static const char *inherit[] = {
+		HC_L_NAMESPACE_NAME, HC_L_NAMESPACE_ID, HC_L_POD_NAME, HC_L_POD_ID,
+		HC_L_NODENAME, HC_L_HOSTNAME, HC_L_HOST_ID, HC_L_LABELS,
+	};
+	int created, rc;
+
+	rc = hc_batch_set(b, key, len, out, &created);
+	if (rc != 0 || !created)
+		return rc;
+	rc = hc_batch_label(b, *out, HC_L_TYPE, type);
+	/* a pod inherits its container's pod labels; a namespace only its name */
+	for (size_t i = 0; rc == 0 && i < HC_ARRAY_LEN(inherit); i++) {
+		if (strcmp(type, HC_TYPE_NS) == 0 && i > 1)
+			break;
+		rc = copy_label(b, child, *out, inherit[i]);
+	}
+	if (rc == 0 && b->sets[child].create_ms && strcmp(type, HC_TYPE_POD) == 0)
+		b->sets[*out].create_ms = b->sets[child].create_ms;
+	return rc;
+}
+
+static int is_type(const struct hc_batch *b, uint32_t set, const char *type)
+{
+	const char *t = hc_batch_get_label(b, set, HC_L_TYPE);
+
+	return t != NULL && strcmp(t, type) == 0;
+}
+
+/* Containers summed into pods (step 4). */
+static int aggregate_pods(struct hc_batch *b, struct acc *a)
+{
+	uint32_t nsets = b->nsets, *parent = NULL, *count = NULL, *order = NULL;
+	uint8_t *has = NULL;
+	int rc;
+
+	rc = hc_batch_group(b);
+	if (rc != 0)
+		return rc;
+	parent = malloc((nsets + 1) * sizeof(*parent));
+	has = calloc(b->nnames, 1);
+	if (parent == NULL || has == NULL) {
+		rc = -ENOMEM;
+		goto free_parent;
+	}
+	for (uint32_t s = 0; s < nsets; s++) {
+		const char *key = b->sets[s].key, *c;
+
+		parent[s] = UINT32_MAX;
+		if (strncmp(key, "namespace:", 10) != 0 ||
+		    (c = strstr(key, "/container:")) == NULL)
+			continue;
+		rc = parent_set(b, key, (size_t)(c - key), s, HC_TYPE_POD, &parent[s]);
+		if (rc != 0)
+			goto free_parent;
+	}
+	/* bucket containers by pod: counting sort over parent indexes */
+	count = calloc(b->nsets + 1, sizeof(*count));
+	order = malloc((nsets + 1) * sizeof(*order));
+	if (count == NULL || order == NULL) {
+		rc = -ENOMEM;
+		goto free_parent;
+	}
+	for (uint32_t s = 0; s < nsets; s++)
+		if (parent[s] != UINT32_MAX)
+			count[parent[s] + 1]++;
+	for (uint32_t p = 1; p <= b->nsets; p++)
+		count[p] += count[p - 1];
+	for (uint32_t s = 0; s < nsets; s++)
+		if (parent[s] != UINT32_MAX)
+			order[count[parent[s]]++] = s;
+	/* count[p] now ends bucket p; bucket p starts at count[p-1] (0 for p=0) */
+	rc = hc_batch_group(b);   /* new pod sets may exist; values unchanged */
+	if (rc != 0)
+		goto free_parent;
+	{
+		uint32_t start = 0, npods_total = b->nsets;
+
+		for (uint32_t p = 0; p < npods_total; p++) {
+			uint32_t end = count[p];
+			const struct hc_set *ps;
+
+			if (end == start)
+				continue;
+			ps = &b->sets[p];
+			for (uint32_t i = 0; i < ps->vals_n; i++) {
+				const struct hc_value *v = &b->vals[ps->vals_off + i];
+
+				if (v->labels_n == 0)
+					has[v->name] = 1;
+			}
+			for (uint32_t i = start; i < end; i++) {
+				const struct hc_set *cs = &b->sets[order[i]];
+
+				for (uint32_t j = 0; j < cs->vals_n; j++) {
+					const struct hc_value *v = &b->vals[cs->vals_off + j];
+
+					if (v->labels_n == 0 && v->kind != HC_CUMULATIVE &&
+					    v->name != HC_M_UPTIME)
+						acc_add(a, v);
+				}
+			}
+			/* clear `has` for the names the pod had, then flush */
+			rc = acc_flush(a, b, p, has);
+			ps = &b->sets[p];
+			for (uint32_t i = 0; i < ps->vals_n; i++)
+				has[b->vals[ps->vals_off + i].name] = 0;
+			if (rc != 0)
+				goto free_parent;
+			start = end;
+		}
+	}
+	rc = 0;
+free_parent:
+	free(order);
+	free(count);
+	free(has);
+	free(parent);
+	return rc;
+}
+
+/*
+ * Sums `metrics` of every set of type `child_type` into a parent set named
+ * by key_of(child): namespaces from pods, the cluster from namespaces, nodes
+ * from pods.
+ */
+typedef int (*key_fn)(const struct hc_batch *b, uint32_t set, char *buf, size_t cap);
+
+static int key_namespace(const struct hc_batch *b, uint32_t set, char *buf, size_t cap)
+{
+	const char *ns = hc_batch_get_label(b, set, HC_L_NAMESPACE_NAME);
+
+	if (ns == NULL)
+		return -1;
+	return snprintf(buf, cap, "namespace:%s", ns);
+}
+
+static int key_cluster(const struct hc_batch *b, uint32_t set, char *buf, size_t cap)
+{
+	(void)b;
+	(void)set;
+	return snprintf(buf, cap, "cluster");
+}
+
+static int key_node(const struct hc_batch *b, uint32_t set, char *buf, size_t cap)
+{
+	const char *n = hc_batch_get_label(b, set, HC_L_NODENAME);
+
+	if (n == NULL)
+		return -1;
+	return snprintf(buf, cap, "node:%s", n);
+}
+
+/*
+ * Parents get dense slots (slot_of[parent set]) and a row of nm sums each,
+ * so the pass is linear and allocates three arrays per call, not per value.
+ */
+static int sum_into(struct hc_batch *b, const char *child_type, key_fn key_of,
+		    const char *parent_type, const uint16_t *metrics, size_t nm,
+		    int create)
+{
+	uint32_t nsets = b->nsets, nslots = 0, *slot_of = NULL, *parent_of_slot = NULL;
+	struct { double sum; uint8_t used, is_float; } *row = NULL;
+	char key[512];
+	int rc;
+
+	rc = hc_batch_group(b);
+	if (rc != 0)
+		return rc;
+	/* parents may be created below: size by sets + possible new ones */
+	slot_of = malloc((size_t)(2 * nsets + 1) * sizeof(*slot_of));
+	parent_of_slot = malloc((size_t)(nsets + 1) * sizeof(*parent_of_slot));
+	row = calloc((size_t)(nsets + 1) * nm, sizeof(*row));
+	if (slot_of == NULL || parent_of_slot == NULL || row == NULL) {
+		rc = -ENOMEM;
+		goto free_arrays;
+	}
+	for (uint32_t i = 0; i < 2 * nsets + 1; i++)
+		slot_of[i] = UINT32_MAX;
+	for (uint32_t s = 0; s < nsets; s++) {
+		uint32_t parent, slot;
+		int len;
+
+		if (!is_type(b, s, child_type))
+			continue;
+		len = key_of(b, s, key, sizeof(key));
+		if (len <= 0 || (size_t)len >= sizeof(key))
+			continue;
+		if (create) {
+			rc = parent_set(b, key, (size_t)len, s, parent_type, &parent);
+			if (rc != 0)
+				goto free_arrays;
+		} else if (hc_batch_find(b, key, (size_t)len, &parent) != 0) {
+			continue;
+		}
+		if (parent >= 2 * nsets + 1)
+			continue;
+		if (slot_of[parent] == UINT32_MAX) {
+			slot_of[parent] = nslots;
+			parent_of_slot[nslots++] = parent;
+		}
+		slot = slot_of[parent];
+		for (uint32_t i = 0; i < b->sets[s].vals_n; i++) {
+			const struct hc_value *v = &b->vals[b->sets[s].vals_off + i];
+
+			if (v->labels_n != 0)
+				continue;
+			for (size_t m = 0; m < nm; m++) {
+				if (v->name != metrics[m])
+					continue;
+				row[slot * nm + m].sum += hc_value_num(v);
+				row[slot * nm + m].used = 1;
+				if (v->type == HC_FLOAT)
+					row[slot * nm + m].is_float = 1;
+			}
+		}
+	}
+	for (uint32_t slot = 0; slot < nslots; slot++) {
+		uint32_t parent = parent_of_slot[slot];
+
+		for (size_t m = 0; m < nm; m++) {
+			const double sum = row[slot * nm + m].sum;
+
+			if (!row[slot * nm + m].used)
+				continue;
+			/* a value the parent has from its source is kept */
+			if (parent < nsets && hc_batch_value(b, parent, metrics[m]) != NULL)
+				continue;
+			if (row[slot * nm + m].is_float)
+				rc = hc_batch_add_float(b, parent, metrics[m], sum);
+			else
+				rc = hc_batch_add_int(b, parent, metrics[m], (int64_t)sum);
+			if (rc != 0)
+				goto free_arrays;
+		}
+	}
+	rc = 0;
+free_arrays:
+	free(row);
+	free(parent_of_slot);
+	free(slot_of);
+	return rc;
+}
+
+int proc_aggregate(struct hc_batch *b)
+{
+	static const uint16_t ns_metrics[] = {
+		HC_M_CPU_USAGE_RATE, HC_M_MEM_USAGE, HC_M_CPU_REQUEST,
+		HC_M_CPU_LIMIT, HC_M_MEM_REQUEST, HC_M_MEM_LIMIT,
+	};
+	static const uint16_t node_metrics[] = {
+		HC_M_CPU_REQUEST, HC_M_CPU_LIMIT, HC_M_MEM_REQUEST, HC_M_MEM_LIMIT,
+		HC_M_EPH_REQUEST, HC_M_EPH_LIMIT,
+	};
+	struct acc a;
+	int rc;
+
+	rc = acc_init(&a, b->nnames);
+	if (rc != 0)
+		goto free_acc;
+	rc = aggregate_pods(b, &a);
+	if (rc == 0)
+		rc = sum_into(b, HC_TYPE_POD, key_namespace, HC_TYPE_NS, ns_metrics,
+			      HC_ARRAY_LEN(ns_metrics), 1);
+	if (rc == 0)
+		rc = sum_into(b, HC_TYPE_POD, key_node, HC_TYPE_NODE, node_metrics,
+			      HC_ARRAY_LEN(node_metrics), 0);
+	if (rc == 0)
+		rc = sum_into(b, HC_TYPE_NS, key_cluster, HC_TYPE_CLUSTER, ns_metrics,
+			      HC_ARRAY_LEN(ns_metrics), 1);
+free_acc:
+	acc_free(&a);
+	return rc;
+}

@@ -1,0 +1,367 @@
+/*
+ * heapster-processor - turns scraped batches into stored series.
+ *
+ * It is the store's only writer of data.  It reads batch streams from its
+ * queue (HC_MSG_BATCH_CHUNK messages, FIRST ... LAST, decoded incrementally
+ * as chunks arrive), runs the processors in Heapster's order (rates, then
+ * the aggregators), writes the batch into both rings of the store in one
+ * transaction, and tells every exporter with a HC_MSG_BATCH_STORED handle.
+ * Exporters read the batch from the store themselves, by their own cursor,
+ * so an exporter that is down or slow never blocks this process and loses
+ * nothing: its queue may overflow (notifications are dropped), the store
+ * still holds the batches.
+ *
+ * A stream broken in the middle (the scraper died, a chunk is missing) is
+ * dropped whole and logged; the next FIRST chunk starts afresh.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "codec.h"
+#include "hc.h"
+#include "log.h"
+#include "mq.h"
+#include "rate.h"
+#include "store.h"
+
+#define MAX_EXPORTERS 16
+
+struct proc_config {
+	const char *instance;
+	const char *store_path;
+	uint64_t    store_size;
+	int64_t     short_ret, long_ret, backlog;
+	const char *exporters[MAX_EXPORTERS];
+	int         nexporters;
+	enum hc_log_level log_level;
+};
+
+struct proc_stream {
+	int                active;
+	uint32_t           stream;
+	uint32_t           next_seq;
+	struct hc_decoder  dec;
+};
+
+static volatile sig_atomic_t proc_stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	proc_stop = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: heapster-processor --store=DIR [--instance=NAME] [--exporter=NAME]...\n"
+		"         [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
+		"         [--export_backlog=15m] [--log_level=info]\n");
+}
+
+static int parse_args(int argc, char **argv, struct proc_config *c)
+{
+	static const struct option opts[] = {
+		{ "instance", required_argument, NULL, 'i' },
+		{ "store", required_argument, NULL, 's' },
+		{ "store_size", required_argument, NULL, 'z' },
+		{ "short_retention", required_argument, NULL, 'r' },
+		{ "long_retention", required_argument, NULL, 'l' },
+		{ "export_backlog", required_argument, NULL, 'b' },
+		{ "exporter", required_argument, NULL, 'e' },
+		{ "log_level", required_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->instance = "default";
+	c->store_size = 1ULL << 30;
+	c->short_ret = 140000;
+	c->long_ret = 15 * 60000;
+	c->backlog = 15 * 60000;
+	c->log_level = HC_LOG_INFO;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (ch) {
+		case 'i': c->instance = optarg; break;
+		case 's': c->store_path = optarg; break;
+		case 'z': rc = hc_size_parse(optarg, &c->store_size); break;
+		case 'r': rc = hc_duration_parse(optarg, &c->short_ret); break;
+		case 'l': rc = hc_duration_parse(optarg, &c->long_ret); break;
+		case 'b': rc = hc_duration_parse(optarg, &c->backlog); break;
+		case 'e':
+			if (c->nexporters == MAX_EXPORTERS) {
+				fprintf(stderr, "heapster-processor: at most %d exporters\n",
+					MAX_EXPORTERS);
+				return HC_ERR_CONFIG;
+			}
+			c->exporters[c->nexporters++] = optarg;
+			break;
+		case 'v':
+			c->log_level = !strcmp(optarg, "debug") ? HC_LOG_DEBUG :
+				       !strcmp(optarg, "warn") ? HC_LOG_WARN : HC_LOG_INFO;
+			break;
+		default:
+			usage();
+			return HC_ERR_CONFIG;
+		}
+		if (rc != 0) {
+			fprintf(stderr, "heapster-processor: bad value for --%s: %s\n",
+				opts[optind > 0 ? 0 : 0].name, optarg);
+			return HC_ERR_CONFIG;
+		}
+	}
+	if (c->store_path == NULL || optind != argc) {
+		usage();
+		return HC_ERR_CONFIG;
+	}
+	if (c->short_ret < 1000 || c->long_ret < 1000 || c->backlog < c->short_ret) {
+		fprintf(stderr, "heapster-processor: retentions must be >= 1s and "
+			"--export_backlog >= --short_retention\n");
+		return HC_ERR_CONFIG;
+	}
+	return 0;
+}
+
+/*
+ * Registers the configured exporters' cursors (a new exporter starts from
+ * the oldest stored batch) and forgets exporters no longer configured, so
+ * a removed sink holds no batch back.
+ */
+static int sync_cursors(struct store *st, const struct proc_config *c)
+{
+	struct store_batch_info first;
+	struct store_txn *t;
+	int64_t start = 0, ts;
+	int rc;
+
+	rc = store_read_begin(st, &t);
+	if (rc != 0)
+		return rc;
+	if (store_next_batch(t, STORE_SHORT, -1, &first) == 0)
+		start = first.ts_ms - 1;
+	store_read_end(t);
+	for (int i = 0; i < c->nexporters; i++) {
+		if (store_cursor_get(st, c->exporters[i], &ts) == 0)
+			continue;
+		rc = store_cursor_set(st, c->exporters[i], start);
+		if (rc != 0)
+			return rc;
+		hc_info("registered exporter %s", c->exporters[i]);
+	}
+	return 0;
+}
+
+/* Runs the processors on a decoded batch, stores it and notifies. */
+static void process_batch(struct hc_batch *b, struct proc_rates *rates,
+			  struct store *st, mqd_t *exq, int nexq)
+{
+	struct store_put_stats ps;
+	int64_t t0 = hc_mono_ms();
+	uint32_t in_vals = b->nvals;
+	int rc;
+
+	rc = proc_rates_apply(rates, b);
+	if (rc == 0)
+		rc = proc_aggregate(b);
+	if (rc != 0) {
+		hc_error("batch %lld: processing failed: %s", (long long)b->ts_ms,
+			 hc_strerror(rc));
+		return;
+	}
+	rc = store_put_batch(st, b, &ps);
+	if (rc != 0) {
+		hc_error("batch %lld: not stored: %s", (long long)b->ts_ms,
+			 rc == -EEXIST ? "not newer than the newest stored batch"
+				       : hc_strerror(rc));
+		return;
+	}
+	for (int i = 0; i < nexq; i++) {
+		struct hc_msg_hdr h = {
+			.magic = HC_MSG_MAGIC, .version = HC_MSG_VERSION,
+			.type = HC_MSG_BATCH_STORED, .flags = HC_MSG_FIRST | HC_MSG_LAST,
+			.ts_ms = b->ts_ms,
+		};
+
+		/* a full queue means the exporter is behind or down: it will
+		 * find the batch in the store anyway */
+		rc = hc_mq_send(exq[i], &h, NULL, 0);
+		if (rc != 0 && rc != -EAGAIN)
+			hc_warn("notify exporter %d: %s", i, hc_strerror(rc));
+	}
+	hc_info("batch %lld stored: nodes %u ok %u failed, %u sets, %u values "
+		"(%u scraped), %lld ms; trimmed %u short, %u long, %u unexported, %u full; "
+		"rate state %u entities",
+		(long long)b->ts_ms, b->nodes_ok, b->nodes_failed, b->nsets, b->nvals,
+		in_vals, (long long)(hc_mono_ms() - t0), ps.dropped_short,
+		ps.dropped_long, ps.dropped_unexported, ps.dropped_full,
+		proc_rates_size(rates));
+}
+
+/* Feeds one chunk to the current stream; processes the batch on LAST. */
+static void on_chunk(struct proc_stream *ps, const struct hc_msg_hdr *h,
+		     const char *payload, struct hc_batch *b,
+		     struct proc_rates *rates, struct store *st, mqd_t *exq,
+		     int nexq)
+{
+	int rc;
+
+	if (h->flags & HC_MSG_FIRST) {
+		if (ps->active) {
+			hc_warn("stream %u abandoned after %u chunks (sender restarted?)",
+				ps->stream, ps->next_seq);
+			hc_decoder_free(&ps->dec);
+			ps->active = 0;
+		}
+		rc = hc_decoder_init(&ps->dec, b);
+		if (rc != 0) {
+			hc_error("decoder: %s", hc_strerror(rc));
+			return;
+		}
+		ps->active = 1;
+		ps->stream = h->stream;
+		ps->next_seq = 0;
+	}
+	if (!ps->active)
+		return;   /* the rest of a stream we already dropped */
+	if (h->stream != ps->stream || h->seq != ps->next_seq) {
+		hc_warn("stream %u: expected chunk %u, got stream %u chunk %u: batch dropped",
+			ps->stream, ps->next_seq, h->stream, h->seq);
+		goto drop_stream;
+	}
+	ps->next_seq++;
+	rc = hc_decoder_feed(&ps->dec, payload, h->len);
+	if (rc != 0) {
+		hc_error("stream %u: undecodable batch: %s", ps->stream, hc_strerror(rc));
+		goto drop_stream;
+	}
+	if (!(h->flags & HC_MSG_LAST))
+		return;
+	rc = hc_decoder_finish(&ps->dec);
+	if (rc != 0) {
+		hc_error("stream %u: incomplete batch: %s", ps->stream, hc_strerror(rc));
+		goto drop_stream;
+	}
+	hc_decoder_free(&ps->dec);
+	ps->active = 0;
+	process_batch(b, rates, st, exq, nexq);
+	return;
+
+drop_stream:
+	hc_decoder_free(&ps->dec);
+	ps->active = 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct proc_config cfg;
+	struct store_opts so = { 0 };
+	struct proc_stream stream = { 0 };
+	struct proc_rates rates;
+	struct hc_batch batch;
+	struct store *st = NULL;
+	mqd_t inq, exq[MAX_EXPORTERS];
+	char name[128];
+	static char buf[HC_MQ_MSGSIZE];
+	int64_t last_check = 0;
+	int rc, nexq = 0, status = 1;
+
+	if (parse_args(argc, argv, &cfg) != 0)
+		return 2;
+	hc_log_init("processor", cfg.log_level);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+
+	so.path = cfg.store_path;
+	so.map_size = cfg.store_size;
+	so.short_retention_ms = cfg.short_ret;
+	so.long_retention_ms = cfg.long_ret;
+	so.export_backlog_ms = cfg.backlog;
+	rc = store_open(&so, &st);
+	if (rc != 0) {
+		hc_error("cannot open store %s: %s", cfg.store_path, hc_strerror(rc));
+		return 1;
+	}
+	rc = sync_cursors(st, &cfg);
+	if (rc != 0) {
+		hc_error("cannot register exporters: %s", hc_strerror(rc));
+		goto close_store;
+	}
+	hc_mq_name(name, sizeof(name), cfg.instance, "processor");
+	rc = hc_mq_open(name, HC_MQ_READ | HC_MQ_CREATE, 0, &inq);
+	if (rc != 0) {
+		hc_error("cannot open queue %s: %s", name, hc_strerror(rc));
+		goto close_store;
+	}
+	for (int i = 0; i < cfg.nexporters; i++) {
+		char qn[128], role[96];
+
+		snprintf(role, sizeof(role), "exporter-%s", cfg.exporters[i]);
+		hc_mq_name(qn, sizeof(qn), cfg.instance, role);
+		rc = hc_mq_open(qn, HC_MQ_WRITE | HC_MQ_CREATE | HC_MQ_NONBLOCK, 256,
+				&exq[nexq]);
+		if (rc != 0) {
+			hc_error("cannot open queue %s: %s", qn, hc_strerror(rc));
+			goto close_queues;
+		}
+		nexq++;
+	}
+	rc = hc_batch_init(&batch);
+	if (rc == 0)
+		rc = proc_rates_init(&rates);
+	if (rc != 0) {
+		hc_error("out of memory");
+		goto close_queues;
+	}
+	hc_info("ready: queue %s, store %s, %d exporters", name, cfg.store_path, nexq);
+
+	while (!proc_stop) {
+		struct hc_msg_hdr *h;
+		const char *payload;
+
+		rc = hc_mq_recv(inq, buf, 1000, &h, &payload);
+		if (hc_mono_ms() - last_check > 10000) {
+			int dead = 0;
+
+			last_check = hc_mono_ms();
+			if (store_reader_check(st, &dead) == 0 && dead > 0)
+				hc_warn("released %d reader slots of dead processes", dead);
+		}
+		if (rc == HC_ERR_TIMEOUT || rc == -EINTR)
+			continue;
+		if (rc == HC_ERR_PROTO) {
+			hc_warn("queue %s: message with a bad header ignored", name);
+			continue;
+		}
+		if (rc != 0) {
+			hc_error("queue %s: %s", name, hc_strerror(rc));
+			break;
+		}
+		if (h->type != HC_MSG_BATCH_CHUNK) {
+			hc_warn("queue %s: unexpected message type %u ignored", name, h->type);
+			continue;
+		}
+		on_chunk(&stream, h, payload, &batch, &rates, st, exq, nexq);
+	}
+	status = proc_stop ? 0 : 1;
+	hc_info("stopping");
+	if (stream.active)
+		hc_decoder_free(&stream.dec);
+	proc_rates_free(&rates);
+	hc_batch_free(&batch);
+close_queues:
+	for (int i = 0; i < nexq; i++)
+		mq_close(exq[i]);
+	mq_close(inq);
+close_store:
+	store_close(st);
+	return status;
+}

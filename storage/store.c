@@ -1,0 +1,1350 @@
+/*
+ * store.c - the LMDB store (contract and layout in store.h, docs/STORE.md).
+ *
+ * Writing a batch is one write transaction: the entity values go into
+ * "<ring>.data" in key order with MDB_APPEND (the keys of a batch all sort
+ * after every key already there, because they start with a newer time), the
+ * batch's line goes into "<ring>.index", then both rings are trimmed from
+ * the front.  Values are packed with one reused msgpack buffer: nothing is
+ * allocated per point or per entity.
+ *
+ * Reading is lock-free: one read transaction per request, reused through
+ * mdb_txn_reset/mdb_txn_renew, and results point into the memory map.
+ * Values are decoded in place with hc_mp (common/mpread.h).
+ *
+ * Metric names are stored once, in "names", with a small integer id that
+ * the entity values use; the writer caches the mapping in memory.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <msgpack.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hc.h"
+#include "log.h"
+#include "mpread.h"
+#include "store.h"
+
+#define TS_LEN 13                     /* "%013lld" milliseconds */
+#define KEY_MAX 512                   /* LMDB's default max key size is 511 */
+
+enum {
+	DB_META, DB_NAMES, DB_SHORT_INDEX, DB_SHORT_DATA, DB_LONG_INDEX,
+	DB_LONG_DATA, DB_CURSORS, DB_COUNT
+};
+
+static const char *db_names[DB_COUNT] = {
+	"meta", "names", "short.index", "short.data", "long.index",
+	"long.data", "cursors",
+};
+
+static const char *default_long_metrics[] = {
+	"cpu/usage_rate", "memory/usage", "memory/working_set", NULL,
+};
+
+struct store_txn {
+	struct store *s;
+	MDB_txn      *txn;
+};
+
+struct store {
+	MDB_env          *env;
+	MDB_dbi           dbi[DB_COUNT];
+	int               dbis_open;
+	int               readonly;
+	int64_t           short_ret, long_ret, backlog;
+	const char *const *long_metrics;
+	/* writer state */
+	struct hc_map     name_ids;       /* name -> store id, keys owned by name_arena */
+	struct hc_arena   name_arena;
+	uint32_t          next_name_id;
+	msgpack_sbuffer   sbuf;
+	uint32_t         *order;          /* set indexes sorted by key */
+	uint32_t          order_cap;
+	int32_t          *idmap;          /* batch name id -> store id, -1 unknown */
+	uint8_t          *is_long;        /* batch name id -> kept in the long ring */
+	uint32_t          idmap_cap;
+	/* reader state */
+	struct store_txn  rt;
+	int               rt_live;        /* rt.txn exists (reset or active) */
+};
+
+static int lmdb_err(const char *what, int rc)
+{
+	if (rc == MDB_NOTFOUND)
+		return HC_ERR_NOTFOUND;
+	hc_error("store: %s: %s", what, mdb_strerror(rc));
+	if (rc == ENOMEM || rc == ENOSPC || rc == EACCES || rc == ENOENT)
+		return -rc;
+	return HC_ERR_STORE;
+}
+
+static void ts_key(char *buf, int64_t ts)
+{
+	char tmp[TS_LEN + 8];
+
+	snprintf(tmp, sizeof(tmp), "%013" PRId64, ts);
+	memcpy(buf, tmp, TS_LEN);
+}
+
+static int parse_ts(const char *p, size_t len, int64_t *ts)
+{
+	int64_t v = 0;
+
+	if (len < TS_LEN)
+		return HC_ERR_PARSE;
+	for (int i = 0; i < TS_LEN; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return HC_ERR_PARSE;
+		v = v * 10 + (p[i] - '0');
+	}
+	*ts = v;
+	return 0;
+}
+
+/* Opens every named database in a committed transaction (see PLATFORM.md). */
+static int open_dbis(struct store *s)
+{
+	MDB_txn *txn;
+	int rc;
+
+	rc = mdb_txn_begin(s->env, NULL, s->readonly ? MDB_RDONLY : 0, &txn);
+	if (rc != 0)
+		return lmdb_err("txn_begin", rc);
+	for (int i = 0; i < DB_COUNT; i++) {
+		rc = mdb_dbi_open(txn, db_names[i], s->readonly ? 0 : MDB_CREATE,
+				  &s->dbi[i]);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			return rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND
+						  : lmdb_err("dbi_open", rc);
+		}
+	}
+	if (!s->readonly) {
+		MDB_val k = { 6, "format" }, v = { 19, "heapster-c store v1" };
+
+		rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			return lmdb_err("put meta", rc);
+		}
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc != 0)
+		return lmdb_err("txn_commit", rc);
+	s->dbis_open = 1;
+	return 0;
+}
+
+/* Loads the names table into the writer's cache. */
+static int load_names(struct store *s)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0)
+		return lmdb_err("txn_begin", rc);
+	rc = mdb_cursor_open(txn, s->dbi[DB_NAMES], &cur);
+	if (rc != 0)
+		goto abort_txn;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char num[16];
+		char *name = hc_arena_strndup(&s->name_arena, k.mv_data, k.mv_size);
+		uint32_t id;
+
+		if (name == NULL || v.mv_size >= sizeof(num)) {
+			rc = ENOMEM;
+			break;
+		}
+		memcpy(num, v.mv_data, v.mv_size);
+		num[v.mv_size] = '\0';
+		id = (uint32_t)strtoul(num, NULL, 10);
+		if (hc_map_put(&s->name_ids, name, k.mv_size, id) != 0) {
+			rc = ENOMEM;
+			break;
+		}
+		if (id >= s->next_name_id)
+			s->next_name_id = id + 1;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+abort_txn:
+	mdb_txn_abort(txn);
+	return rc == 0 ? 0 : lmdb_err("load names", rc);
+}
+
+int store_open(const struct store_opts *o, struct store **out)
+{
+	struct store *s;
+	unsigned flags;
+	int rc, dead;
+
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->readonly = o->readonly;
+	s->short_ret = o->short_retention_ms ? o->short_retention_ms : 140000;
+	s->long_ret = o->long_retention_ms ? o->long_retention_ms : 15 * 60000;
+	s->backlog = o->export_backlog_ms ? o->export_backlog_ms : 15 * 60000;
+	s->long_metrics = o->long_metrics ? o->long_metrics : default_long_metrics;
+	s->rt.s = s;
+	hc_arena_init(&s->name_arena, 4096);
+	msgpack_sbuffer_init(&s->sbuf);
+	rc = hc_map_init(&s->name_ids, 128);
+	if (rc != 0)
+		goto free_store;
+	if (!s->readonly && mkdir(o->path, 0755) != 0 && errno != EEXIST) {
+		rc = -errno;
+		hc_error("store: mkdir %s: %s", o->path, strerror(errno));
+		goto free_map;
+	}
+	rc = mdb_env_create(&s->env);
+	if (rc != 0) {
+		rc = lmdb_err("env_create", rc);
+		goto free_map;
+	}
+	mdb_env_set_maxdbs(s->env, DB_COUNT + 4);
+	mdb_env_set_maxreaders(s->env, 512);
+	if (o->map_size || !s->readonly)
+		mdb_env_set_mapsize(s->env, o->map_size ? o->map_size : (size_t)1 << 30);
+	/*
+	 * Readers: MDB_NOTLS so one reusable txn may move between threads.
+	 * Writers: MDB_NOSYNC; a process crash loses nothing committed (the
+	 * pages are in the kernel's cache), only a kernel crash can lose the
+	 * last batches, which the next resolution replaces anyway.
+	 */
+	flags = MDB_NOTLS | (s->readonly ? MDB_RDONLY : MDB_NOSYNC);
+	rc = mdb_env_open(s->env, o->path, flags, 0644);
+	if (rc != 0) {
+		hc_error("store: open %s: %s", o->path, mdb_strerror(rc));
+		rc = rc > 0 ? -rc : HC_ERR_STORE;
+		goto close_env;
+	}
+	if (!s->readonly) {
+		mdb_reader_check(s->env, &dead);
+		if (dead > 0)
+			hc_warn("store: released %d reader slots of dead processes", dead);
+		rc = open_dbis(s);
+		if (rc != 0)
+			goto close_env;
+		rc = load_names(s);
+		if (rc != 0)
+			goto close_env;
+	} else {
+		/* a reader may start before the writer created anything */
+		rc = open_dbis(s);
+		if (rc != 0 && rc != HC_ERR_NOTFOUND)
+			goto close_env;
+	}
+	*out = s;
+	return 0;
+
+close_env:
+	mdb_env_close(s->env);
+free_map:
+	hc_map_free(&s->name_ids);
+free_store:
+	msgpack_sbuffer_destroy(&s->sbuf);
+	hc_arena_free(&s->name_arena);
+	free(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	if (s->rt_live)
+		mdb_txn_abort(s->rt.txn);
+	if (!s->readonly)
+		mdb_env_sync(s->env, 1);
+	mdb_env_close(s->env);
+	hc_map_free(&s->name_ids);
+	hc_arena_free(&s->name_arena);
+	msgpack_sbuffer_destroy(&s->sbuf);
+	free(s->order);
+	free(s->idmap);
+	free(s->is_long);
+	free(s);
+}
+
+int store_reader_check(struct store *s, int *dead)
+{
+	int rc = mdb_reader_check(s->env, dead);
+
+	return rc == 0 ? 0 : lmdb_err("reader_check", rc);
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+static const struct hc_batch *sort_batch;
+
+static int cmp_sets(const void *a, const void *b)
+{
+	return strcmp(sort_batch->sets[*(const uint32_t *)a].key,
+		      sort_batch->sets[*(const uint32_t *)b].key);
+}
+
+/* Store id of batch name `n`, adding it to "names" inside txn if new. */
+static int name_store_id(struct store *s, MDB_txn *txn, const struct hc_batch *b,
+			 uint32_t n, uint32_t *id)
+{
+	const char *name = b->names[n];
+	size_t len = strlen(name);
+	char num[16];
+	MDB_val k, v;
+	char *copy;
+	int rc;
+
+	if (s->idmap[n] >= 0) {
+		*id = (uint32_t)s->idmap[n];
+		return 0;
+	}
+	if (hc_map_get(&s->name_ids, name, len, id) != 0) {
+		copy = hc_arena_strndup(&s->name_arena, name, len);
+		if (copy == NULL)
+			return -ENOMEM;
+		*id = s->next_name_id;
+		k.mv_data = copy;
+		k.mv_size = len;
+		v.mv_size = (size_t)snprintf(num, sizeof(num), "%u", *id);
+		v.mv_data = num;
+		rc = mdb_put(txn, s->dbi[DB_NAMES], &k, &v, 0);
+		if (rc != 0)
+			return rc;   /* raw LMDB code: the caller handles MAP_FULL */
+		rc = hc_map_put(&s->name_ids, copy, len, *id);
+		if (rc != 0)
+			return ENOMEM;
+		s->next_name_id++;
+	}
+	s->idmap[n] = (int32_t)*id;
+	return 0;
+}
+
+static void pack_str(msgpack_packer *pk, const char *str)
+{
+	size_t n = strlen(str);
+
+	msgpack_pack_str(pk, n);
+	msgpack_pack_str_body(pk, str, n);
+}
+
+/*
+ * Packs set `si` into s->sbuf; with long_only, only the long-ring metrics.
+ * Returns the number of values packed.
+ */
+static uint32_t pack_entity(struct store *s, const struct hc_batch *b,
+			    uint32_t si, int long_only)
+{
+	const struct hc_set *set = &b->sets[si];
+	msgpack_packer pk;
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < set->vals_n; i++)
+		if (!long_only || s->is_long[b->vals[set->vals_off + i].name])
+			n++;
+	msgpack_sbuffer_clear(&s->sbuf);
+	if (n == 0)
+		return 0;
+	msgpack_packer_init(&pk, &s->sbuf, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 5);
+	msgpack_pack_int64(&pk, set->create_ms);
+	msgpack_pack_int64(&pk, set->start_ms);
+	msgpack_pack_int64(&pk, set->scrape_ms);
+	msgpack_pack_array(&pk, set->labels_n * 2);
+	for (uint32_t i = 0; i < set->labels_n; i++) {
+		pack_str(&pk, b->labels[set->labels_off + i].key);
+		pack_str(&pk, b->labels[set->labels_off + i].value);
+	}
+	msgpack_pack_array(&pk, n * 4);
+	for (uint32_t i = 0; i < set->vals_n; i++) {
+		const struct hc_value *v = &b->vals[set->vals_off + i];
+
+		if (long_only && !s->is_long[v->name])
+			continue;
+		msgpack_pack_uint32(&pk, (uint32_t)s->idmap[v->name]);
+		msgpack_pack_uint8(&pk, v->kind);
+		if (v->type == HC_FLOAT)
+			msgpack_pack_double(&pk, v->v.f);
+		else
+			msgpack_pack_int64(&pk, v->v.i);
+		if (v->labels_n == 0) {
+			msgpack_pack_nil(&pk);
+			continue;
+		}
+		msgpack_pack_array(&pk, v->labels_n * 2);
+		for (uint32_t l = 0; l < v->labels_n; l++) {
+			pack_str(&pk, b->labels[v->labels_off + l].key);
+			pack_str(&pk, b->labels[v->labels_off + l].value);
+		}
+	}
+	return n;
+}
+
+/* Deletes every data key of batch ts and its index entry. */
+static int drop_batch(struct store *s, MDB_txn *txn, int ring, int64_t ts)
+{
+	MDB_dbi data = s->dbi[ring == STORE_SHORT ? DB_SHORT_DATA : DB_LONG_DATA];
+	MDB_dbi index = s->dbi[ring == STORE_SHORT ? DB_SHORT_INDEX : DB_LONG_INDEX];
+	char prefix[TS_LEN + 1];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	ts_key(prefix, ts);
+	prefix[TS_LEN] = ' ';
+	rc = mdb_cursor_open(txn, data, &cur);
+	if (rc != 0)
+		return rc;
+	k.mv_data = prefix;
+	k.mv_size = TS_LEN;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size > TS_LEN && memcmp(k.mv_data, prefix, TS_LEN + 1) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT)) {
+		rc = mdb_cursor_del(cur, 0);
+		if (rc != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	k.mv_data = prefix;
+	k.mv_size = TS_LEN;
+	rc = mdb_del(txn, index, &k, NULL);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Oldest batch time of a ring inside txn: 0, or MDB_NOTFOUND. */
+static int oldest(struct store *s, MDB_txn *txn, int ring, int64_t *ts)
+{
+	MDB_dbi index = s->dbi[ring == STORE_SHORT ? DB_SHORT_INDEX : DB_LONG_INDEX];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(txn, index, &cur);
+	if (rc != 0)
+		return rc;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	if (rc == 0 && parse_ts(k.mv_data, k.mv_size, ts) != 0)
+		rc = MDB_CORRUPTED;
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/* The lowest exporter cursor, or INT64_MAX when no exporter is registered. */
+static int min_cursor(struct store *s, MDB_txn *txn, int64_t *min)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	*min = INT64_MAX;
+	rc = mdb_cursor_open(txn, s->dbi[DB_CURSORS], &cur);
+	if (rc != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		int64_t ts;
+
+		if (parse_ts(v.mv_data, v.mv_size, &ts) == 0 && ts < *min)
+			*min = ts;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Trims both rings for a newest batch at `now` (REFERENCE: store.h). */
+static int trim(struct store *s, MDB_txn *txn, int64_t now,
+		struct store_put_stats *st)
+{
+	int64_t ts, mc;
+	int rc;
+
+	rc = min_cursor(s, txn, &mc);
+	if (rc != 0)
+		return rc;
+	while ((rc = oldest(s, txn, STORE_SHORT, &ts)) == 0 &&
+	       ts < now - s->short_ret) {
+		int needed = ts > mc;
+
+		if (needed && ts >= now - s->backlog)
+			break;   /* an exporter still needs it and the backlog allows */
+		rc = drop_batch(s, txn, STORE_SHORT, ts);
+		if (rc != 0)
+			return rc;
+		st->dropped_short++;
+		if (needed) {
+			st->dropped_unexported++;
+			hc_warn("store: dropped batch %" PRId64 " before every exporter "
+				"delivered it (export backlog %" PRId64 " s exceeded)",
+				ts, s->backlog / 1000);
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	while ((rc = oldest(s, txn, STORE_LONG, &ts)) == 0 && ts < now - s->long_ret) {
+		rc = drop_batch(s, txn, STORE_LONG, ts);
+		if (rc != 0)
+			return rc;
+		st->dropped_long++;
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int put_index(struct store *s, MDB_txn *txn, int ring,
+		     const struct hc_batch *b, uint32_t nsets, uint32_t nvals)
+{
+	char key[TS_LEN], val[160];
+	MDB_val k = { TS_LEN, key }, v;
+
+	ts_key(key, b->ts_ms);
+	v.mv_size = (size_t)snprintf(val, sizeof(val),
+		"sets=%u values=%u nodes_ok=%u nodes_failed=%u written=%" PRId64,
+		nsets, nvals, b->nodes_ok, b->nodes_failed, hc_now_ms());
+	v.mv_data = val;
+	return mdb_put(txn, s->dbi[ring == STORE_SHORT ? DB_SHORT_INDEX : DB_LONG_INDEX],
+		       &k, &v, MDB_APPEND);
+}
+
+/* Writes batch b into both rings inside txn.  Raw LMDB codes. */
+static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
+		       struct store_put_stats *st)
+{
+	char key[KEY_MAX];
+	uint32_t long_sets = 0, long_vals = 0;
+	MDB_val k, v;
+	int rc;
+
+	/* name ids */
+	for (uint32_t n = 0; n < b->nnames; n++) {
+		s->idmap[n] = -1;
+		s->is_long[n] = 0;
+		for (const char *const *m = s->long_metrics; *m; m++)
+			if (strcmp(*m, b->names[n]) == 0)
+				s->is_long[n] = 1;
+	}
+	for (uint32_t i = 0; i < b->nvals; i++) {
+		uint32_t id;
+
+		if (s->idmap[b->vals[i].name] < 0) {
+			rc = name_store_id(s, txn, b, b->vals[i].name, &id);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	ts_key(key, b->ts_ms);
+	key[TS_LEN] = ' ';
+	for (int ring = STORE_SHORT; ring <= STORE_LONG; ring++) {
+		MDB_dbi data = s->dbi[ring == STORE_SHORT ? DB_SHORT_DATA : DB_LONG_DATA];
+
+		for (uint32_t i = 0; i < b->nsets; i++) {
+			uint32_t si = s->order[i];
+			size_t klen = strlen(b->sets[si].key);
+			uint32_t nv;
+
+			if (TS_LEN + 1 + klen > KEY_MAX - 1) {
+				hc_warn("store: entity key too long, skipped: %.60s...",
+					b->sets[si].key);
+				continue;
+			}
+			nv = pack_entity(s, b, si, ring == STORE_LONG);
+			if (ring == STORE_LONG) {
+				if (nv == 0)
+					continue;
+				long_sets++;
+				long_vals += nv;
+			}
+			if (ring == STORE_SHORT && nv == 0) {
+				/* an entity with labels only: still record it */
+				msgpack_packer pk;
+
+				msgpack_packer_init(&pk, &s->sbuf, msgpack_sbuffer_write);
+				msgpack_pack_array(&pk, 5);
+				msgpack_pack_int64(&pk, b->sets[si].create_ms);
+				msgpack_pack_int64(&pk, b->sets[si].start_ms);
+				msgpack_pack_int64(&pk, b->sets[si].scrape_ms);
+				msgpack_pack_array(&pk, b->sets[si].labels_n * 2);
+				for (uint32_t l = 0; l < b->sets[si].labels_n; l++) {
+					pack_str(&pk, b->labels[b->sets[si].labels_off + l].key);
+					pack_str(&pk, b->labels[b->sets[si].labels_off + l].value);
+				}
+				msgpack_pack_array(&pk, 0);
+			}
+			memcpy(key + TS_LEN + 1, b->sets[si].key, klen);
+			k.mv_data = key;
+			k.mv_size = TS_LEN + 1 + klen;
+			v.mv_data = s->sbuf.data;
+			v.mv_size = s->sbuf.size;
+			rc = mdb_put(txn, data, &k, &v, MDB_APPEND);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	rc = put_index(s, txn, STORE_SHORT, b, b->nsets, b->nvals);
+	if (rc == 0)
+		rc = put_index(s, txn, STORE_LONG, b, long_sets, long_vals);
+	if (rc != 0)
+		return rc;
+	{
+		char ts[TS_LEN];
+
+		ts_key(ts, b->ts_ms);
+		k.mv_data = "latest";
+		k.mv_size = 6;
+		v.mv_data = ts;
+		v.mv_size = TS_LEN;
+		rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
+		if (rc != 0)
+			return rc;
+	}
+	st->entities = b->nsets;
+	return trim(s, txn, b->ts_ms, st);
+}
+
+/* Drops the oldest batch of each ring to make room.  0 or MDB_NOTFOUND. */
+static int make_room(struct store *s, struct store_put_stats *st)
+{
+	MDB_txn *txn;
+	int64_t ts;
+	int rc, dropped = 0;
+
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != 0)
+		return rc;
+	for (int ring = STORE_SHORT; ring <= STORE_LONG; ring++) {
+		if (oldest(s, txn, ring, &ts) != 0)
+			continue;
+		rc = drop_batch(s, txn, ring, ts);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			return rc;
+		}
+		dropped++;
+	}
+	if (!dropped) {
+		mdb_txn_abort(txn);
+		return MDB_NOTFOUND;
+	}
+	st->dropped_full++;
+	return mdb_txn_commit(txn);
+}
+
+int store_put_batch(struct store *s, struct hc_batch *b,
+		    struct store_put_stats *stats)
+{
+	struct store_put_stats local;
+	struct store_batch_info last;
+	struct store_txn *rt;
+	MDB_txn *txn;
+	int rc;
+
+	if (s->readonly)
+		return -EROFS;
+	if (stats == NULL)
+		stats = &local;
+	memset(stats, 0, sizeof(*stats));
+	rc = hc_batch_group(b);
+	if (rc != 0)
+		return rc;
+	/* refuse a batch not newer than the newest stored (APPEND needs it) */
+	rc = store_read_begin(s, &rt);
+	if (rc == 0) {
+		rc = store_latest(rt, STORE_SHORT, &last);
+		store_read_end(rt);
+		if (rc == 0 && last.ts_ms >= b->ts_ms)
+			return -EEXIST;
+	}
+	if (b->nsets > s->order_cap) {
+		uint32_t *o = realloc(s->order, b->nsets * sizeof(*o));
+
+		if (o == NULL)
+			return -ENOMEM;
+		s->order = o;
+		s->order_cap = b->nsets;
+	}
+	if (b->nnames > s->idmap_cap) {
+		int32_t *m = realloc(s->idmap, b->nnames * sizeof(*m));
+		uint8_t *l;
+
+		if (m == NULL)
+			return -ENOMEM;
+		s->idmap = m;
+		l = realloc(s->is_long, b->nnames);
+		if (l == NULL)
+			return -ENOMEM;
+		s->is_long = l;
+		s->idmap_cap = b->nnames;
+	}
+	for (uint32_t i = 0; i < b->nsets; i++)
+		s->order[i] = i;
+	sort_batch = b;
+	qsort(s->order, b->nsets, sizeof(*s->order), cmp_sets);
+
+	for (;;) {
+		uint32_t next_name = s->next_name_id;
+
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(s->env, 0);
+			continue;
+		}
+		if (rc != 0)
+			return lmdb_err("txn_begin", rc);
+		rc = write_batch(s, txn, b, stats);
+		if (rc == 0) {
+			rc = mdb_txn_commit(txn);
+		} else {
+			mdb_txn_abort(txn);
+		}
+		if (rc == 0)
+			return 0;
+		/* names added by the failed txn are gone: forget them too */
+		if (s->next_name_id != next_name) {
+			hc_map_clear(&s->name_ids);
+			hc_arena_reset(&s->name_arena);
+			s->next_name_id = 0;
+			if (load_names(s) != 0)
+				return HC_ERR_STORE;
+		}
+		if (rc != MDB_MAP_FULL)
+			return lmdb_err("put batch", rc);
+		rc = make_room(s, stats);
+		if (rc == MDB_NOTFOUND) {
+			hc_error("store: batch %" PRId64 " does not fit in an empty store: "
+				 "raise --store_size", b->ts_ms);
+			return HC_ERR_TOOBIG;
+		}
+		if (rc != 0)
+			return lmdb_err("make room", rc);
+		hc_warn("store: map full, dropped the oldest batch to make room");
+	}
+}
+
+/* ---- cursors ----------------------------------------------------------- */
+
+int store_cursor_get(struct store *s, const char *name, int64_t *ts_ms)
+{
+	struct store_txn *t;
+	MDB_val k = { strlen(name), (void *)name }, v;
+	int rc;
+
+	rc = store_read_begin(s, &t);
+	if (rc != 0)
+		return rc;
+	rc = mdb_get(t->txn, s->dbi[DB_CURSORS], &k, &v);
+	if (rc == 0)
+		rc = parse_ts(v.mv_data, v.mv_size, ts_ms);
+	else
+		rc = lmdb_err("get cursor", rc);
+	store_read_end(t);
+	return rc;
+}
+
+static int cursor_write(struct store *s, const char *name, const int64_t *ts)
+{
+	MDB_val k = { strlen(name), (void *)name }, v;
+	char buf[TS_LEN];
+	MDB_txn *txn;
+	int rc;
+
+	if (s->readonly)
+		return -EROFS;
+	if (!s->dbis_open && (rc = open_dbis(s)) != 0)
+		return rc;
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(s->env, 0);
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	}
+	if (rc != 0)
+		return lmdb_err("txn_begin", rc);
+	if (ts != NULL) {
+		ts_key(buf, *ts);
+		v.mv_data = buf;
+		v.mv_size = TS_LEN;
+		rc = mdb_put(txn, s->dbi[DB_CURSORS], &k, &v, 0);
+	} else {
+		rc = mdb_del(txn, s->dbi[DB_CURSORS], &k, NULL);
+	}
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return lmdb_err("write cursor", rc);
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc != 0)
+		return lmdb_err("commit cursor", rc);
+	/* a cursor is a delivery promise: make it durable now */
+	mdb_env_sync(s->env, 1);
+	return 0;
+}
+
+int store_cursor_set(struct store *s, const char *name, int64_t ts_ms)
+{
+	return cursor_write(s, name, &ts_ms);
+}
+
+int store_cursor_del(struct store *s, const char *name)
+{
+	return cursor_write(s, name, NULL);
+}
+
+/* ---- readers ----------------------------------------------------------- */
+
+int store_read_begin(struct store *s, struct store_txn **out)
+{
+	int rc;
+
+	if (!s->dbis_open) {
+		rc = open_dbis(s);
+		if (rc != 0)
+			return rc;
+	}
+	for (int tries = 0; tries < 2; tries++) {
+		if (s->rt_live)
+			rc = mdb_txn_renew(s->rt.txn);
+		else
+			rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rt.txn);
+		if (rc == 0) {
+			s->rt_live = 1;
+			*out = &s->rt;
+			return 0;
+		}
+		if (rc != MDB_MAP_RESIZED)
+			break;
+		/* the writer grew the map: adopt its size and try again */
+		if (s->rt_live) {
+			mdb_txn_abort(s->rt.txn);
+			s->rt_live = 0;
+		}
+		mdb_env_set_mapsize(s->env, 0);
+	}
+	return lmdb_err("read txn", rc);
+}
+
+void store_read_end(struct store_txn *t)
+{
+	mdb_txn_reset(t->txn);
+}
+
+static int parse_info(const MDB_val *k, const MDB_val *v,
+		      struct store_batch_info *info)
+{
+	char buf[200];
+
+	memset(info, 0, sizeof(*info));
+	if (parse_ts(k->mv_data, k->mv_size, &info->ts_ms) != 0 ||
+	    v->mv_size >= sizeof(buf))
+		return HC_ERR_PARSE;
+	memcpy(buf, v->mv_data, v->mv_size);
+	buf[v->mv_size] = '\0';
+	if (sscanf(buf, "sets=%u values=%u nodes_ok=%u nodes_failed=%u written=%" SCNd64,
+		   &info->nsets, &info->nvals, &info->nodes_ok,
+		   &info->nodes_failed, &info->written_ms) != 5)
+		return HC_ERR_PARSE;
+	return 0;
+}
+
+static MDB_dbi index_dbi(struct store_txn *t, enum store_ring ring)
+{
+	return t->s->dbi[ring == STORE_SHORT ? DB_SHORT_INDEX : DB_LONG_INDEX];
+}
+
+static MDB_dbi data_dbi(struct store_txn *t, enum store_ring ring)
+{
+	return t->s->dbi[ring == STORE_SHORT ? DB_SHORT_DATA : DB_LONG_DATA];
+}
+
+int store_latest(struct store_txn *t, enum store_ring ring,
+		 struct store_batch_info *info)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(t->txn, index_dbi(t, ring), &cur);
+	if (rc != 0)
+		return lmdb_err("cursor", rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	if (rc == 0)
+		rc = parse_info(&k, &v, info);
+	else
+		rc = rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("latest", rc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int store_next_batch(struct store_txn *t, enum store_ring ring,
+		     int64_t after_ms, struct store_batch_info *info)
+{
+	char key[TS_LEN];
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(t->txn, index_dbi(t, ring), &cur);
+	if (rc != 0)
+		return lmdb_err("cursor", rc);
+	if (after_ms < 0) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	} else {
+		ts_key(key, after_ms + 1);
+		k.mv_data = key;
+		k.mv_size = TS_LEN;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	}
+	if (rc == 0)
+		rc = parse_info(&k, &v, info);
+	else
+		rc = rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("next batch", rc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+/*
+ * A reader over label lists that decode_entity() or store_value_next()
+ * already walked with bounds checks: the pairs count bounds the walk, so
+ * the end is left open.
+ */
+static void mp_validated(struct hc_mp *m, const uint8_t *p)
+{
+	m->p = p;
+	m->end = (const uint8_t *)(uintptr_t)-1;
+}
+
+/* Decodes the fixed part of a stored entity value. */
+static int decode_entity(const MDB_val *k, const MDB_val *v, struct store_entity *e)
+{
+	struct hc_mp m;
+	uint32_t n;
+
+	if (k->mv_size <= TS_LEN + 1 ||
+	    parse_ts(k->mv_data, k->mv_size, &e->ts_ms) != 0)
+		return HC_ERR_PARSE;
+	e->key = (const char *)k->mv_data + TS_LEN + 1;
+	e->key_len = (uint32_t)(k->mv_size - TS_LEN - 1);
+	hc_mp_init(&m, v->mv_data, v->mv_size);
+	if (hc_mp_array(&m, &n) || n < 5 || hc_mp_int(&m, &e->create_ms) ||
+	    hc_mp_int(&m, &e->start_ms) || hc_mp_int(&m, &e->scrape_ms))
+		return HC_ERR_PARSE;
+	e->labels = m.p;
+	if (hc_mp_array(&m, &n) || n % 2)
+		return HC_ERR_PARSE;
+	e->nlabels = n / 2;
+	e->labels = m.p;
+	for (uint32_t i = 0; i < n; i++)
+		if (hc_mp_skip(&m))
+			return HC_ERR_PARSE;
+	if (hc_mp_array(&m, &n) || n % 4)
+		return HC_ERR_PARSE;
+	e->nvals = n / 4;
+	e->vals = m.p;
+	e->end = (const uint8_t *)v->mv_data + v->mv_size;
+	return 0;
+}
+
+int store_entity_get(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
+		     const char *key, size_t key_len, struct store_entity *e)
+{
+	char buf[KEY_MAX];
+	MDB_val k, v;
+	int rc;
+
+	if (TS_LEN + 1 + key_len > KEY_MAX - 1)
+		return HC_ERR_NOTFOUND;
+	ts_key(buf, ts_ms);
+	buf[TS_LEN] = ' ';
+	memcpy(buf + TS_LEN + 1, key, key_len);
+	k.mv_data = buf;
+	k.mv_size = TS_LEN + 1 + key_len;
+	rc = mdb_get(t->txn, data_dbi(t, ring), &k, &v);
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("get", rc);
+	/* decode_entity points e->key into the map, not into buf */
+	rc = decode_entity(&k, &v, e);
+	if (rc == 0)
+		e->key = key;
+	return rc;
+}
+
+int store_entity_scan(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
+		      const char *prefix, store_entity_fn fn, void *ctx)
+{
+	size_t plen = prefix ? strlen(prefix) : 0;
+	char buf[KEY_MAX];
+	struct store_entity e;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	if (TS_LEN + 1 + plen > KEY_MAX - 1)
+		return 0;
+	ts_key(buf, ts_ms);
+	buf[TS_LEN] = ' ';
+	if (plen)
+		memcpy(buf + TS_LEN + 1, prefix, plen);
+	rc = mdb_cursor_open(t->txn, data_dbi(t, ring), &cur);
+	if (rc != 0)
+		return lmdb_err("cursor", rc);
+	k.mv_data = buf;
+	k.mv_size = TS_LEN + 1 + plen;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < TS_LEN + 1 + plen ||
+		    memcmp(k.mv_data, buf, TS_LEN + 1 + plen) != 0)
+			break;
+		if (decode_entity(&k, &v, &e) != 0)
+			continue;   /* corrupt value: skip, readers never fail whole */
+		ret = fn(ctx, &e);
+		if (ret != 0)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return ret;
+}
+
+int store_value_next(const struct store_entity *e, size_t *pos,
+		     struct store_value *out)
+{
+	struct hc_mp m;
+	int64_t id, kind;
+	uint32_t n;
+
+	m.p = e->vals + *pos;
+	m.end = e->end;
+	if (m.p >= m.end)
+		return 0;
+	if (hc_mp_int(&m, &id) || hc_mp_int(&m, &kind) ||
+	    hc_mp_num(&m, &out->type, &out->v.i, &out->v.f))
+		return HC_ERR_PARSE;
+	out->name_id = (uint32_t)id;
+	out->kind = (uint8_t)kind;
+	if (hc_mp_nil(&m)) {
+		out->labels = NULL;
+		out->nlabels = 0;
+	} else {
+		if (hc_mp_array(&m, &n) || n % 2)
+			return HC_ERR_PARSE;
+		out->labels = m.p;
+		out->nlabels = n / 2;
+		for (uint32_t i = 0; i < n; i++)
+			if (hc_mp_skip(&m))
+				return HC_ERR_PARSE;
+	}
+	*pos = (size_t)(m.p - e->vals);
+	return 1;
+}
+
+/*
+ * A reader over label lists that decode_entity() or store_value_next()
+ * already walked with bounds checks: the pairs count bounds the walk, so
+ * the end is left open.
+ */
+int store_label_get(const uint8_t *labels, uint32_t nlabels, const char *key,
+		    const char **val, uint32_t *val_len)
+{
+	size_t klen = strlen(key);
+	struct hc_mp m;
+
+	if (labels == NULL)
+		return HC_ERR_NOTFOUND;
+	mp_validated(&m, labels);
+	for (uint32_t i = 0; i < nlabels; i++) {
+		const char *k, *v;
+		uint32_t kl, vl;
+
+		if (hc_mp_str(&m, &k, &kl) || hc_mp_str(&m, &v, &vl))
+			return HC_ERR_PARSE;
+		if (kl == klen && memcmp(k, key, klen) == 0) {
+			*val = v;
+			*val_len = vl;
+			return 0;
+		}
+	}
+	return HC_ERR_NOTFOUND;
+}
+
+int store_name_id(struct store_txn *t, const char *name, size_t len, uint32_t *id)
+{
+	MDB_val k = { len, (void *)name }, v;
+	char num[16];
+	int rc;
+
+	rc = mdb_get(t->txn, t->s->dbi[DB_NAMES], &k, &v);
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("name", rc);
+	if (v.mv_size == 0 || v.mv_size >= sizeof(num))
+		return HC_ERR_PARSE;
+	memcpy(num, v.mv_data, v.mv_size);
+	num[v.mv_size] = '\0';
+	*id = (uint32_t)strtoul(num, NULL, 10);
+	return 0;
+}
+
+int store_name_by_id(struct store_txn *t, uint32_t id, const char **name,
+		     uint32_t *len)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	char num[16];
+	int rc, n;
+
+	n = snprintf(num, sizeof(num), "%u", id);
+	rc = mdb_cursor_open(t->txn, t->s->dbi[DB_NAMES], &cur);
+	if (rc != 0)
+		return lmdb_err("cursor", rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (v.mv_size == (size_t)n && memcmp(v.mv_data, num, (size_t)n) == 0) {
+			*name = k.mv_data;
+			*len = (uint32_t)k.mv_size;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 ? 0 : HC_ERR_NOTFOUND;
+}
+
+/* Whether a value's labels contain every label of match. */
+static int labels_match(const struct store_value *sv, const struct hc_label *match,
+			uint32_t nmatch)
+{
+	for (uint32_t i = 0; i < nmatch; i++) {
+		const char *v;
+		uint32_t vl;
+
+		if (store_label_get(sv->labels, sv->nlabels, match[i].key, &v, &vl) != 0 ||
+		    strlen(match[i].value) != vl || memcmp(v, match[i].value, vl) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* Appends the point of one batch, if the entity has the metric there. */
+static int series_point(struct store_txn *t, enum store_ring ring, int64_t ts,
+			const char *key, size_t key_len, uint32_t id,
+			const struct hc_label *match, uint32_t nmatch,
+			struct store_point *p)
+{
+	struct store_entity e;
+	struct store_value sv;
+	size_t pos = 0;
+	int rc;
+
+	if (store_entity_get(t, ring, ts, key, key_len, &e) != 0)
+		return 0;
+	while ((rc = store_value_next(&e, &pos, &sv)) == 1) {
+		if (sv.name_id != id)
+			continue;
+		if (nmatch ? !labels_match(&sv, match, nmatch) : sv.nlabels != 0)
+			continue;
+		p->ts_ms = ts;
+		p->type = sv.type;
+		p->v.i = sv.v.i;
+		if (sv.type == HC_FLOAT)
+			p->v.f = sv.v.f;
+		return 1;
+	}
+	return 0;
+}
+
+int store_series(struct store_txn *t, const char *key, size_t key_len,
+		 const char *metric, const struct hc_label *match,
+		 uint32_t nmatch, int64_t start_ms, int64_t end_ms,
+		 struct store_point *out, uint32_t max, uint32_t *n)
+{
+	struct store_batch_info first_short;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint32_t id;
+	int64_t short_from = INT64_MAX;
+	int rc;
+
+	*n = 0;
+	rc = store_name_id(t, metric, strlen(metric), &id);
+	if (rc != 0)
+		return rc;
+	if (store_next_batch(t, STORE_SHORT, -1, &first_short) == 0)
+		short_from = first_short.ts_ms;
+	for (int ring = STORE_LONG; ring >= STORE_SHORT; ring--) {
+		char kb[TS_LEN];
+
+		rc = mdb_cursor_open(t->txn, index_dbi(t, ring), &cur);
+		if (rc != 0)
+			return lmdb_err("cursor", rc);
+		ts_key(kb, start_ms > 0 ? start_ms : 0);
+		k.mv_data = kb;
+		k.mv_size = TS_LEN;
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+		     rc == 0 && *n < max; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			int64_t ts;
+
+			if (parse_ts(k.mv_data, k.mv_size, &ts) != 0)
+				continue;
+			if (end_ms > 0 && ts > end_ms)
+				break;
+			/* the long ring only covers what the short ring lost */
+			if (ring == STORE_LONG && ts >= short_from)
+				break;
+			*n += (uint32_t)series_point(t, (enum store_ring)ring, ts, key,
+						     key_len, id, match, nmatch,
+						     &out[*n]);
+		}
+		mdb_cursor_close(cur);
+	}
+	return 0;
+}
+
+struct load_ctx {
+	struct store_txn *t;
+	struct hc_batch  *b;
+	int               rc;
+	/* store name id -> batch name id, small direct table */
+	int32_t           map[1024];
+};
+
+/* Copies an msgpack label list into the batch (arena strings). */
+static int load_labels(struct hc_batch *b, const uint8_t *p, uint32_t n,
+		       struct hc_label *out)
+{
+	struct hc_mp m;
+
+	mp_validated(&m, p);
+	for (uint32_t i = 0; i < n; i++) {
+		const char *k, *v;
+		uint32_t kl, vl;
+
+		if (hc_mp_str(&m, &k, &kl) || hc_mp_str(&m, &v, &vl))
+			return HC_ERR_PARSE;
+		out[i].key = hc_batch_str(b, k, kl);
+		out[i].value = hc_batch_str(b, v, vl);
+		if (out[i].key == NULL || out[i].value == NULL)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static int load_entity(void *arg, const struct store_entity *e)
+{
+	struct load_ctx *c = arg;
+	struct hc_batch *b = c->b;
+	struct hc_label lbl[64];
+	struct store_value sv;
+	uint32_t set;
+	size_t pos = 0;
+	int rc;
+
+	rc = hc_batch_set(b, e->key, e->key_len, &set, NULL);
+	if (rc != 0)
+		goto fail;
+	b->sets[set].create_ms = e->create_ms;
+	b->sets[set].start_ms = e->start_ms;
+	b->sets[set].scrape_ms = e->scrape_ms;
+	if (e->nlabels > HC_ARRAY_LEN(lbl)) {
+		rc = HC_ERR_PARSE;
+		goto fail;
+	}
+	rc = load_labels(b, e->labels, e->nlabels, lbl);
+	if (rc != 0)
+		goto fail;
+	for (uint32_t i = 0; i < e->nlabels; i++) {
+		rc = hc_batch_label(b, set, lbl[i].key, lbl[i].value);
+		if (rc != 0)
+			goto fail;
+	}
+	while ((rc = store_value_next(e, &pos, &sv)) == 1) {
+		uint32_t name;
+
+		if (sv.name_id >= HC_ARRAY_LEN(c->map)) {
+			rc = HC_ERR_PARSE;
+			goto fail;
+		}
+		if (c->map[sv.name_id] < 0) {
+			const char *nm;
+			uint32_t nl;
+
+			rc = store_name_by_id(c->t, sv.name_id, &nm, &nl);
+			if (rc != 0)
+				goto fail;
+			rc = hc_batch_name(b, nm, nl, sv.kind, &name);
+			if (rc != 0)
+				goto fail;
+			c->map[sv.name_id] = (int32_t)name;
+		}
+		name = (uint32_t)c->map[sv.name_id];
+		if (sv.nlabels) {
+			if (sv.nlabels > HC_ARRAY_LEN(lbl)) {
+				rc = HC_ERR_PARSE;
+				goto fail;
+			}
+			rc = load_labels(b, sv.labels, sv.nlabels, lbl);
+			if (rc == 0)
+				rc = hc_batch_add_labeled(b, set, name, lbl,
+							  (uint16_t)sv.nlabels, sv.type,
+							  sv.v.i, sv.v.f);
+			if (rc != 0)
+				goto fail;
+			b->vals[b->nvals - 1].kind = sv.kind;
+		} else {
+			struct hc_value *v = hc_batch_add(b, set, name);
+
+			if (v == NULL) {
+				rc = -ENOMEM;
+				goto fail;
+			}
+			v->kind = sv.kind;
+			v->type = sv.type;
+			v->v.i = sv.v.i;
+			if (sv.type == HC_FLOAT)
+				v->v.f = sv.v.f;
+		}
+	}
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	c->rc = rc;
+	return 1;
+}
+
+int store_load_batch(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
+		     struct hc_batch *b)
+{
+	struct store_batch_info info;
+	struct load_ctx *c;
+	char key[TS_LEN];
+	MDB_val k = { TS_LEN, key }, v;
+	int rc;
+
+	ts_key(key, ts_ms);
+	rc = mdb_get(t->txn, index_dbi(t, ring), &k, &v);
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("get index", rc);
+	rc = parse_info(&k, &v, &info);
+	if (rc != 0)
+		return rc;
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		return -ENOMEM;
+	c->t = t;
+	c->b = b;
+	c->rc = 0;
+	for (size_t i = 0; i < HC_ARRAY_LEN(c->map); i++)
+		c->map[i] = -1;
+	hc_batch_reset(b, ts_ms);
+	b->nodes_ok = info.nodes_ok;
+	b->nodes_failed = info.nodes_failed;
+	store_entity_scan(t, ring, ts_ms, NULL, load_entity, c);
+	rc = c->rc;
+	free(c);
+	return rc;
+}
