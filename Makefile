@@ -24,7 +24,7 @@ OPT     := -O2
 endif
 
 KORE_FEATURES := $(shell cat /usr/share/kore/features 2>/dev/null)
-WARN    := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers -Wno-format-truncation
 CFLAGS  := -std=gnu11 $(OPT) -g $(WARN) -fPIC -D_GNU_SOURCE -Icommon -Istorage $(SANFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(SANFLAGS)
 LIBS    := -llmdb -lmsgpackc -lrt -lm
@@ -46,7 +46,11 @@ API_SO := $(B)/heapster-api.so
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit integration run bench clean
-all: $(BINS) $(API_SO) $(UNIT_BINS)
+all: $(BINS) $(API_SO) $(B)/heapster-api.conf.in $(UNIT_BINS)
+
+$(B)/heapster-api.conf.in: apiserver/heapster-api.conf.in
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -79,11 +83,19 @@ $(B)/obj/apiserver/%.o: apiserver/%.c
 $(API_SO): $(API_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libhc.a $(SCRAPER_SRC:%.c=$(B)/obj/%.o) $(PROCESSOR_SRC:%.c=$(B)/obj/%.o) $(EXPORTER_SRC:%.c=$(B)/obj/%.o)
+# Each process directory also builds an archive of its objects minus main.o,
+# so a unit test links only the members it uses.
+define module_archive
+$(B)/lib$(1).a: $(filter-out $(B)/obj/$(1)/main.o,$(patsubst %.c,$(B)/obj/%.o,$(wildcard $(1)/*.c)))
+	ar rcs $$@ $$^
+endef
+$(foreach m,scraper processor exporter,$(eval $(call module_archive,$(m))))
+
+$(B)/tests/%: tests/unit/%.c $(B)/libscraper.a $(B)/libprocessor.a $(B)/libexporter.a $(B)/libhc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -DUNIT_TEST -o $@ $< \
-	    $(filter-out %/main.o,$(SCRAPER_SRC:%.c=$(B)/obj/%.o) $(PROCESSOR_SRC:%.c=$(B)/obj/%.o) $(EXPORTER_SRC:%.c=$(B)/obj/%.o)) \
-	    $(B)/libhc.a $(LDFLAGS) -lcmocka -lcurl $(LIBS)
+	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -o $@ $< \
+	    $(B)/libscraper.a $(B)/libprocessor.a $(B)/libexporter.a $(B)/libhc.a \
+	    $(LDFLAGS) -lcmocka -lcurl $(LIBS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 

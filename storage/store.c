@@ -68,6 +68,7 @@ struct store {
 	int32_t          *idmap;          /* batch name id -> store id, -1 unknown */
 	uint8_t          *is_long;        /* batch name id -> kept in the long ring */
 	uint32_t          idmap_cap;
+	size_t            last_batch_pages;  /* pages the previous batch added */
 	/* reader state */
 	struct store_txn  rt;
 	int               rt_live;        /* rt.txn exists (reset or active) */
@@ -415,7 +416,8 @@ static int drop_batch(struct store *s, MDB_txn *txn, int ring, int64_t ts)
 			break;
 	}
 	mdb_cursor_close(cur);
-	if (rc != 0 && rc != MDB_NOTFOUND)
+	/* GET_CURRENT after deleting the last key of the database is EINVAL */
+	if (rc != 0 && rc != MDB_NOTFOUND && rc != EINVAL)
 		return rc;
 	k.mv_data = prefix;
 	k.mv_size = TS_LEN;
@@ -516,15 +518,82 @@ static int put_index(struct store *s, MDB_txn *txn, int ring,
 		       &k, &v, MDB_APPEND);
 }
 
+/* Pages holding live data (every named database plus the free list). */
+static int live_pages(struct store *s, MDB_txn *txn, size_t *pages)
+{
+	MDB_stat st;
+	int rc;
+
+	*pages = 0;
+	for (int i = 0; i < DB_COUNT; i++) {
+		rc = mdb_stat(txn, s->dbi[i], &st);
+		if (rc != 0)
+			return rc;
+		*pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	}
+	rc = mdb_stat(txn, 0, &st);   /* FREE_DBI, the free list itself */
+	if (rc != 0)
+		return rc;
+	*pages += st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+	return 0;
+}
+
+/*
+ * Keeps room for the next batch: LMDB needs free pages even to delete
+ * (copy-on-write), so a map filled to the brim cannot be trimmed.  Before
+ * writing, the oldest batches go until the live data plus the size of the
+ * previous batch fits in 80% of the map.
+ */
+static int ensure_room(struct store *s, MDB_txn *txn, struct store_put_stats *st)
+{
+	MDB_envinfo info;
+	MDB_stat est;
+	size_t live, limit;
+	int rc;
+
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &est);
+	limit = info.me_mapsize / est.ms_psize / 10 * 8;
+	for (;;) {
+		int64_t ts_short, ts_long;
+		int has_short, has_long, ring;
+
+		rc = live_pages(s, txn, &live);
+		if (rc != 0)
+			return rc;
+		if (live + s->last_batch_pages <= limit)
+			return 0;
+		has_short = oldest(s, txn, STORE_SHORT, &ts_short) == 0;
+		has_long = oldest(s, txn, STORE_LONG, &ts_long) == 0;
+		if (!has_short && !has_long)
+			return 0;   /* nothing left to drop: let the write try */
+		ring = !has_short || (has_long && ts_long < ts_short) ? STORE_LONG : STORE_SHORT;
+		rc = drop_batch(s, txn, ring, ring == STORE_SHORT ? ts_short : ts_long);
+		if (rc != 0)
+			return rc;
+		st->dropped_full++;
+		if (ring == STORE_SHORT)
+			hc_warn("store: %zu of %zu pages used: dropped batch %" PRId64
+				" early to make room (raise --store_size)", live, limit,
+				ts_short);
+	}
+}
+
 /* Writes batch b into both rings inside txn.  Raw LMDB codes. */
 static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 		       struct store_put_stats *st)
 {
 	char key[KEY_MAX];
 	uint32_t long_sets = 0, long_vals = 0;
+	size_t before, after;
 	MDB_val k, v;
 	int rc;
 
+	rc = ensure_room(s, txn, st);
+	if (rc == 0)
+		rc = live_pages(s, txn, &before);
+	if (rc != 0)
+		return rc;
 	/* name ids */
 	for (uint32_t n = 0; n < b->nnames; n++) {
 		s->idmap[n] = -1;
@@ -608,6 +677,8 @@ static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 			return rc;
 	}
 	st->entities = b->nsets;
+	if (live_pages(s, txn, &after) == 0 && after > before)
+		s->last_batch_pages = after - before;
 	return trim(s, txn, b->ts_ms, st);
 }
 

@@ -1,0 +1,531 @@
+/*
+ * heapster - the launcher: one command that runs the whole pipeline.
+ *
+ * It parses Heapster's flags, creates the queues and the store, then starts
+ * and supervises one process per role:
+ *
+ *   heapster-scraper    --source ...      (kubelets -> processor queue)
+ *   heapster-processor  --exporter ...    (queue -> store, notifies exporters)
+ *   heapster-exporter   --sink ...        (one per --sink, store -> sink)
+ *   kore + heapster-api.so                (store -> HTTP, Heapster's API)
+ *
+ * A child that dies is restarted after a backoff (1 s doubling to 30 s,
+ * reset once it has run for a minute); the others keep running, which is
+ * the point of separate processes.  SIGTERM or SIGINT stops every child
+ * (SIGTERM, then SIGKILL after 10 s) and removes the queues.  Children get
+ * PR_SET_PDEATHSIG, so a launcher killed with -9 does not leave orphans, and
+ * each runs in its own session (Kore signals its whole process group).
+ *
+ * In a Kubernetes pod the launcher is not used: each container runs one of
+ * the binaries directly (deploy/), sharing the store volume and the pod's
+ * IPC namespace.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hc.h"
+#include "log.h"
+#include "mq.h"
+#include "store.h"
+#include "uri.h"
+
+#define MAX_SINKS    8
+#define MAX_CHILDREN (MAX_SINKS + 3)
+#define MAX_ARGS     24
+
+struct launch_child {
+	char    name[64];
+	char   *argv[MAX_ARGS];
+	char   *envp_store;        /* "HEAPSTER_STORE=..." for kore, or NULL */
+	pid_t   pid;
+	int64_t started_ms;
+	int64_t restart_at_ms;     /* 0: running or not scheduled */
+	int64_t backoff_ms;
+	int     restarts;
+};
+
+struct launch_config {
+	const char *source;
+	const char *sinks[MAX_SINKS];
+	int         nsinks;
+	const char *resolution;
+	const char *run_dir;
+	const char *instance;
+	const char *bind;
+	int         port;
+	const char *store_size;
+	const char *short_ret, *long_ret, *backlog;
+	const char *log_level;
+	const char *api_workers;
+	char        bin_dir[PATH_MAX];
+};
+
+static volatile sig_atomic_t launch_stop;
+static volatile sig_atomic_t launch_child_exited;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	launch_stop = 1;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+	launch_child_exited = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+"usage: heapster --source=kubernetes.summary_api:URL?opts [--sink=KIND:URL?opts]...\n"
+"  [--metric_resolution=60s] [--run_dir=./run] [--instance=NAME]\n"
+"  [--bind_address=127.0.0.1] [--port=8082] [--api_workers=2]\n"
+"  [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
+"  [--export_backlog=15m] [--log_level=info]\n"
+"Runs scraper, processor, one exporter per --sink and the API server, and\n"
+"restarts any of them that dies.  State (store, logs, kore.conf) lives in\n"
+"--run_dir.\n");
+}
+
+static int parse_args(int argc, char **argv, struct launch_config *c)
+{
+	static const struct option opts[] = {
+		{ "source", required_argument, NULL, 'S' },
+		{ "sink", required_argument, NULL, 'k' },
+		{ "metric_resolution", required_argument, NULL, 'R' },
+		{ "run_dir", required_argument, NULL, 'd' },
+		{ "instance", required_argument, NULL, 'i' },
+		{ "bind_address", required_argument, NULL, 'b' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "api_workers", required_argument, NULL, 'w' },
+		{ "store_size", required_argument, NULL, 'z' },
+		{ "short_retention", required_argument, NULL, 's' },
+		{ "long_retention", required_argument, NULL, 'l' },
+		{ "export_backlog", required_argument, NULL, 'e' },
+		{ "log_level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char self[PATH_MAX];
+	ssize_t n;
+	int ch;
+
+	memset(c, 0, sizeof(*c));
+	c->resolution = "60s";
+	c->run_dir = "./run";
+	c->instance = NULL;
+	c->bind = "127.0.0.1";
+	c->port = 8082;
+	c->log_level = "info";
+	c->api_workers = "2";
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'S': c->source = optarg; break;
+		case 'k':
+			if (c->nsinks == MAX_SINKS) {
+				fprintf(stderr, "heapster: at most %d sinks\n", MAX_SINKS);
+				return HC_ERR_CONFIG;
+			}
+			c->sinks[c->nsinks++] = optarg;
+			break;
+		case 'R': c->resolution = optarg; break;
+		case 'd': c->run_dir = optarg; break;
+		case 'i': c->instance = optarg; break;
+		case 'b': c->bind = optarg; break;
+		case 'p': c->port = atoi(optarg); break;
+		case 'w': c->api_workers = optarg; break;
+		case 'z': c->store_size = optarg; break;
+		case 's': c->short_ret = optarg; break;
+		case 'l': c->long_ret = optarg; break;
+		case 'e': c->backlog = optarg; break;
+		case 'v': c->log_level = optarg; break;
+		default:
+			usage();
+			return HC_ERR_CONFIG;
+		}
+	}
+	if (optind != argc || c->source == NULL) {
+		if (c->source == NULL)
+			fprintf(stderr, "heapster: --source is required\n");
+		usage();
+		return HC_ERR_CONFIG;
+	}
+	if (c->port <= 0 || c->port > 65535) {
+		fprintf(stderr, "heapster: bad --port\n");
+		return HC_ERR_CONFIG;
+	}
+	for (int i = 0; i < c->nsinks; i++) {
+		struct hc_uri u;
+
+		if (hc_uri_parse(c->sinks[i], &u) != 0) {
+			fprintf(stderr, "heapster: cannot parse --sink=%s\n", c->sinks[i]);
+			return HC_ERR_CONFIG;
+		}
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -errno;
+	self[n] = '\0';
+	snprintf(c->bin_dir, sizeof(c->bin_dir), "%s", dirname(self));
+	return 0;
+}
+
+/* Appends "--flag=value" to a child's argv (strings live for the process). */
+static void add_arg(struct launch_child *ch, int *argc, const char *flag,
+		    const char *value)
+{
+	char *s;
+
+	if (value == NULL || *argc >= MAX_ARGS - 1)
+		return;
+	if (flag == NULL) {
+		s = strdup(value);
+	} else if (asprintf(&s, "--%s=%s", flag, value) < 0) {
+		s = NULL;
+	}
+	if (s != NULL)
+		ch->argv[(*argc)++] = s;
+	ch->argv[*argc] = NULL;
+}
+
+/* Writes run_dir/kore.conf from the template next to the binaries. */
+static int write_kore_conf(const struct launch_config *c, const char *path)
+{
+	char tpl_path[PATH_MAX], so_path[PATH_MAX], port[16], line[1024];
+	FILE *in, *out;
+	int rc = 0;
+
+	snprintf(tpl_path, sizeof(tpl_path), "%s/heapster-api.conf.in", c->bin_dir);
+	snprintf(so_path, sizeof(so_path), "%s/heapster-api.so", c->bin_dir);
+	snprintf(port, sizeof(port), "%d", c->port);
+	in = fopen(tpl_path, "r");
+	if (in == NULL) {
+		hc_error("cannot read %s: %s", tpl_path, strerror(errno));
+		return -errno;
+	}
+	out = fopen(path, "w");
+	if (out == NULL) {
+		rc = -errno;
+		goto close_in;
+	}
+	while (fgets(line, sizeof(line), in) != NULL) {
+		static const char *keys[] = { "@BIND@", "@PORT@", "@SO@", "@WORKERS@" };
+		const char *vals[] = { c->bind, port, so_path, c->api_workers };
+		char *p = line;
+
+		/* substitute every @KEY@ on the line */
+		while (*p) {
+			size_t k;
+
+			for (k = 0; k < HC_ARRAY_LEN(keys); k++)
+				if (strncmp(p, keys[k], strlen(keys[k])) == 0)
+					break;
+			if (k < HC_ARRAY_LEN(keys)) {
+				fputs(vals[k], out);
+				p += strlen(keys[k]);
+			} else {
+				fputc(*p++, out);
+			}
+		}
+	}
+	if (fclose(out) != 0)
+		rc = -errno;
+close_in:
+	fclose(in);
+	return rc;
+}
+
+static pid_t spawn(struct launch_child *ch, const struct launch_config *c)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* child */
+	setsid();
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() == 1)
+		_exit(1);   /* the launcher died before prctl took effect */
+	if (ch->envp_store)
+		putenv(ch->envp_store);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGCHLD, SIG_DFL);
+	(void)c;
+	execv(ch->argv[0], ch->argv);
+	fprintf(stderr, "heapster: cannot exec %s: %s\n", ch->argv[0], strerror(errno));
+	_exit(127);
+}
+
+static int start(struct launch_child *ch, const struct launch_config *c)
+{
+	ch->pid = spawn(ch, c);
+	if (ch->pid < 0) {
+		hc_error("fork %s: %s", ch->name, strerror(errno));
+		ch->pid = 0;
+		return -errno;
+	}
+	ch->started_ms = hc_mono_ms();
+	ch->restart_at_ms = 0;
+	hc_info("started %s (pid %d)", ch->name, (int)ch->pid);
+	return 0;
+}
+
+/* Builds the children's command lines. */
+static int plan(const struct launch_config *c, const char *store_dir,
+		const char *conf_path, struct launch_child *kids, int *nkids)
+{
+	char path[PATH_MAX];
+	int n = 0, a;
+
+	/* processor first: it registers exporter cursors and drains the queue */
+	snprintf(kids[n].name, sizeof(kids[n].name), "processor");
+	snprintf(path, sizeof(path), "%s/heapster-processor", c->bin_dir);
+	a = 0;
+	add_arg(&kids[n], &a, NULL, path);
+	add_arg(&kids[n], &a, "instance", c->instance);
+	add_arg(&kids[n], &a, "store", store_dir);
+	add_arg(&kids[n], &a, "store_size", c->store_size);
+	add_arg(&kids[n], &a, "short_retention", c->short_ret);
+	add_arg(&kids[n], &a, "long_retention", c->long_ret);
+	add_arg(&kids[n], &a, "export_backlog", c->backlog);
+	add_arg(&kids[n], &a, "log_level", c->log_level);
+	for (int i = 0; i < c->nsinks; i++) {
+		struct hc_uri u;
+		char name[80];
+
+		hc_uri_parse(c->sinks[i], &u);
+		snprintf(name, sizeof(name), "%s-%d", u.kind, i);
+		add_arg(&kids[n], &a, "exporter", name);
+	}
+	n++;
+
+	for (int i = 0; i < c->nsinks; i++) {
+		struct hc_uri u;
+		char name[80];
+
+		hc_uri_parse(c->sinks[i], &u);
+		snprintf(name, sizeof(name), "%s-%d", u.kind, i);
+		snprintf(kids[n].name, sizeof(kids[n].name), "exporter %s", name);
+		snprintf(path, sizeof(path), "%s/heapster-exporter", c->bin_dir);
+		a = 0;
+		add_arg(&kids[n], &a, NULL, path);
+		add_arg(&kids[n], &a, "sink", c->sinks[i]);
+		add_arg(&kids[n], &a, "name", name);
+		add_arg(&kids[n], &a, "store", store_dir);
+		add_arg(&kids[n], &a, "instance", c->instance);
+		add_arg(&kids[n], &a, "log_level", c->log_level);
+		n++;
+	}
+
+	snprintf(kids[n].name, sizeof(kids[n].name), "scraper");
+	snprintf(path, sizeof(path), "%s/heapster-scraper", c->bin_dir);
+	a = 0;
+	add_arg(&kids[n], &a, NULL, path);
+	add_arg(&kids[n], &a, "source", c->source);
+	add_arg(&kids[n], &a, "metric_resolution", c->resolution);
+	add_arg(&kids[n], &a, "instance", c->instance);
+	add_arg(&kids[n], &a, "log_level", c->log_level);
+	n++;
+
+	snprintf(kids[n].name, sizeof(kids[n].name), "api");
+	a = 0;
+	add_arg(&kids[n], &a, NULL, "/usr/bin/kore");
+	add_arg(&kids[n], &a, NULL, "-c");
+	add_arg(&kids[n], &a, NULL, conf_path);
+	add_arg(&kids[n], &a, NULL, "-f");
+	add_arg(&kids[n], &a, NULL, "-n");
+	add_arg(&kids[n], &a, NULL, "-r");
+	if (asprintf(&kids[n].envp_store, "HEAPSTER_STORE=%s", store_dir) < 0)
+		return -ENOMEM;
+	n++;
+	*nkids = n;
+	return 0;
+}
+
+/* Creates the queues afresh (a stale one may hold a dead run's chunks). */
+static int make_queues(const struct launch_config *c, int unlink_only)
+{
+	char name[128], role[96];
+	mqd_t q;
+	int rc;
+
+	hc_mq_name(name, sizeof(name), c->instance, "processor");
+	hc_mq_unlink(name);
+	if (!unlink_only) {
+		rc = hc_mq_open(name, HC_MQ_READ | HC_MQ_CREATE, 0, &q);
+		if (rc != 0) {
+			hc_error("cannot create queue %s: %s (queues use the default "
+				 "limits: 10 x 8 KiB, 800 KiB per user)", name, hc_strerror(rc));
+			return rc;
+		}
+		mq_close(q);
+	}
+	for (int i = 0; i < c->nsinks; i++) {
+		struct hc_uri u;
+
+		hc_uri_parse(c->sinks[i], &u);
+		snprintf(role, sizeof(role), "exporter-%s-%d", u.kind, i);
+		hc_mq_name(name, sizeof(name), c->instance, role);
+		/* exporter queues are not recreated: a restarted launcher's exporters
+		 * find their batches in the store anyway */
+		if (unlink_only)
+			hc_mq_unlink(name);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct launch_config cfg;
+	struct launch_child kids[MAX_CHILDREN];
+	struct store_opts so = { 0 };
+	struct store *st;
+	char store_dir[PATH_MAX], conf_path[PATH_MAX], inst[64];
+	uint64_t size = 0;
+	int nkids = 0, rc, status = 0;
+	struct sigaction sa = { 0 };
+
+	if (parse_args(argc, argv, &cfg) != 0)
+		return 2;
+	hc_log_init("heapster", HC_LOG_INFO);
+	if (mkdir(cfg.run_dir, 0755) != 0 && errno != EEXIST) {
+		hc_error("cannot create %s: %s", cfg.run_dir, strerror(errno));
+		return 1;
+	}
+	if (realpath(cfg.run_dir, store_dir) == NULL) {
+		hc_error("%s: %s", cfg.run_dir, strerror(errno));
+		return 1;
+	}
+	snprintf(conf_path, sizeof(conf_path), "%s/kore.conf", store_dir);
+	strncat(store_dir, "/store", sizeof(store_dir) - strlen(store_dir) - 1);
+	if (cfg.instance == NULL) {
+		/* one pipeline per run directory: derive the queue names from it */
+		snprintf(inst, sizeof(inst), "%08x",
+			 (unsigned)(hc_hash(store_dir, strlen(store_dir)) & 0xffffffffu));
+		cfg.instance = inst;
+	}
+	if (cfg.store_size && hc_size_parse(cfg.store_size, &size) != 0) {
+		fprintf(stderr, "heapster: bad --store_size\n");
+		return 2;
+	}
+	/* create the store (and its named databases) before any child opens it */
+	so.path = store_dir;
+	so.map_size = size;
+	rc = store_open(&so, &st);
+	if (rc != 0) {
+		hc_error("cannot create store %s: %s", store_dir, hc_strerror(rc));
+		return 1;
+	}
+	store_close(st);
+	rc = write_kore_conf(&cfg, conf_path);
+	if (rc != 0) {
+		hc_error("cannot write %s: %s", conf_path, hc_strerror(rc));
+		return 1;
+	}
+	if (make_queues(&cfg, 0) != 0)
+		return 1;
+	memset(kids, 0, sizeof(kids));
+	rc = plan(&cfg, store_dir, conf_path, kids, &nkids);
+	if (rc != 0)
+		return 1;
+
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	hc_info("instance %s, store %s, API on http://%s:%d/", cfg.instance,
+		store_dir, cfg.bind, cfg.port);
+	for (int i = 0; i < nkids; i++)
+		start(&kids[i], &cfg);
+
+	while (!launch_stop) {
+		int64_t now;
+		pid_t pid;
+		int ws;
+
+		/* sleep until a signal or the next due restart (at most 200 ms) */
+		if (!launch_child_exited)
+			usleep(200 * 1000);
+		launch_child_exited = 0;
+		while ((pid = waitpid(-1, &ws, WNOHANG)) > 0) {
+			for (int i = 0; i < nkids; i++) {
+				struct launch_child *ch = &kids[i];
+
+				if (ch->pid != pid)
+					continue;
+				now = hc_mono_ms();
+				if (now - ch->started_ms > 60000)
+					ch->backoff_ms = 0;
+				ch->backoff_ms = ch->backoff_ms ? ch->backoff_ms * 2 : 1000;
+				if (ch->backoff_ms > 30000)
+					ch->backoff_ms = 30000;
+				ch->pid = 0;
+				ch->restart_at_ms = now + ch->backoff_ms;
+				ch->restarts++;
+				if (WIFSIGNALED(ws))
+					hc_warn("%s (pid %d) killed by signal %d; restart in %lld ms",
+						ch->name, (int)pid, WTERMSIG(ws),
+						(long long)ch->backoff_ms);
+				else
+					hc_warn("%s (pid %d) exited with status %d; restart in %lld ms",
+						ch->name, (int)pid, WEXITSTATUS(ws),
+						(long long)ch->backoff_ms);
+			}
+		}
+		now = hc_mono_ms();
+		for (int i = 0; i < nkids && !launch_stop; i++)
+			if (kids[i].pid == 0 && kids[i].restart_at_ms && now >= kids[i].restart_at_ms)
+				start(&kids[i], &cfg);
+	}
+
+	hc_info("stopping %d processes", nkids);
+	for (int i = 0; i < nkids; i++)
+		if (kids[i].pid > 0)
+			kill(kids[i].pid, SIGTERM);
+	for (int64_t deadline = hc_mono_ms() + 10000;;) {
+		int alive = 0;
+		pid_t pid;
+		int ws;
+
+		while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+			for (int i = 0; i < nkids; i++)
+				if (kids[i].pid == pid)
+					kids[i].pid = 0;
+		for (int i = 0; i < nkids; i++)
+			alive += kids[i].pid > 0;
+		if (alive == 0)
+			break;
+		if (hc_mono_ms() > deadline) {
+			for (int i = 0; i < nkids; i++) {
+				if (kids[i].pid > 0) {
+					hc_warn("%s did not stop: SIGKILL", kids[i].name);
+					kill(-kids[i].pid, SIGKILL);
+					kill(kids[i].pid, SIGKILL);
+				}
+			}
+			deadline = INT64_MAX;
+		}
+		usleep(50 * 1000);
+	}
+	make_queues(&cfg, 1);
+	hc_info("stopped");
+	return status;
+}
