@@ -45,7 +45,7 @@ BINS := $(B)/heapster $(B)/heapster-scraper $(B)/heapster-processor \
 API_SO := $(B)/heapster-api.so
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit integration run bench clean
+.PHONY: all deps test run stop bench clean
 all: $(BINS) $(API_SO) $(B)/heapster-api.conf.in $(UNIT_BINS)
 
 $(B)/heapster-api.conf.in: apiserver/heapster-api.conf.in
@@ -80,8 +80,16 @@ $(B)/obj/apiserver/%.o: apiserver/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(KORE_FEATURES) -MMD -MP -c $< -o $@
 
+ifeq ($(SAN),1)
+# kore is not sanitized, so neither is the application it loads
+$(API_SO): $(API_SRC) $(LIB_SRC)
+	$(MAKE) SAN=0 build/heapster-api.so
+	@mkdir -p $(dir $@)
+	cp build/heapster-api.so $@
+else
 $(API_SO): $(API_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) -shared -o $@ $^ $(LIBS)
+endif
 
 # Each process directory also builds an archive of its objects minus main.o,
 # so a unit test links only the members it uses.
@@ -111,6 +119,9 @@ test:
 
 run: all
 	bash tests/run-demo.sh $(if $(SIM_NODES),--nodes $(SIM_NODES)) $(if $(SIM_PODS),--pods $(SIM_PODS)) -- $(ARGS)
+
+stop:
+	bash tests/stop-demo.sh
 
 bench: all
 	bash tests/bench.sh

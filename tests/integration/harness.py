@@ -1,0 +1,231 @@
+"""Integration test harness: real processes, bounded polling, clean stops.
+
+Every process a test starts goes through Procs.start() and is stopped by its
+pid (and its session's process group) in Procs.stop_all(), whatever the test
+did.  Waiting is always wait_for(predicate, timeout): poll until true or
+fail with a message; no test passes by sleeping long enough.
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.environ.get("HEAPSTER_BIN", os.path.join(ROOT, "build"))
+
+
+class TestFailure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+def free_port():
+    """A TCP port free on loopback now (bound then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(pred, timeout, what, interval=0.2):
+    """Polls pred() until it returns a true value; returns it or fails."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            v = pred()
+            if v:
+                return v
+        except Exception as e:  # noqa: BLE001 - reported if we time out
+            last_exc = e
+        time.sleep(interval)
+    raise TestFailure("timed out after %ss waiting for %s%s" % (
+        timeout, what, " (last error: %r)" % last_exc if last_exc else ""))
+
+
+def http(method, url, body=None, headers=None, timeout=5):
+    """(status, bytes) of one request; HTTP errors are returned, not raised."""
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def get_json(url, timeout=5):
+    status, body = http("GET", url, timeout=timeout)
+    if status != 200:
+        raise TestFailure("GET %s: %d %s" % (url, status, body[:200]))
+    return json.loads(body)
+
+
+class Procs:
+    """The processes of one test, stopped by pid at the end."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.procs = []
+
+    def start(self, name, argv, env=None, ready=None, timeout=30):
+        log = open(os.path.join(self.tmp, name + ".log"), "wb")
+        e = dict(os.environ)
+        e.update(env or {})
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, env=e,
+                             start_new_session=True)
+        p.name = name
+        p.logpath = log.name
+        self.procs.append(p)
+        if ready is not None:
+            wait_for(lambda: self._ready(p, ready), timeout, "%s to be ready" % name)
+        return p
+
+    def _ready(self, p, ready):
+        if p.poll() is not None:
+            raise TestFailure("%s exited with %s:\n%s" % (p.name, p.returncode, self.log(p)[-3000:]))
+        if isinstance(ready, str):
+            return ready in self.log(p)
+        return ready()
+
+    @staticmethod
+    def log(p):
+        with open(p.logpath, "r", errors="replace") as f:
+            return f.read()
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=15):
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        # anything left in its session (children of a launcher, kore workers)
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if p.poll() is None:
+            p.kill()
+            p.wait(5)
+
+    def stop_all(self):
+        for p in reversed(self.procs):
+            self.stop(p)
+
+
+def sanitizer_errors(text):
+    """Lines where AddressSanitizer or UBSan reported an error."""
+    return [l for l in text.splitlines()
+            if "ERROR: AddressSanitizer" in l or "runtime error:" in l
+            or "ERROR: LeakSanitizer" in l]
+
+
+class Influx:
+    """A real InfluxDB 1.x on loopback in a temp dir."""
+
+    def __init__(self, procs, tmp):
+        self.port = free_port()
+        rpc = free_port()
+        cfg = subprocess.run(["influxd", "config"], capture_output=True, text=True,
+                             check=True).stdout
+        d = os.path.join(tmp, "influxdb")
+        cfg = cfg.replace("/var/lib/influxdb", d)
+        cfg = cfg.replace('bind-address = ":8086"', 'bind-address = "127.0.0.1:%d"' % self.port)
+        cfg = re.sub(r'^bind-address = "127.0.0.1:8088"', 'bind-address = "127.0.0.1:%d"' % rpc,
+                     cfg, flags=re.M)
+        cfg = cfg.replace("reporting-enabled = true", "reporting-enabled = false")
+        cfg = re.sub(r'(query-log-enabled|log-enabled) = true', r'\1 = false', cfg)
+        path = os.path.join(tmp, "influxdb.conf")
+        with open(path, "w") as f:
+            f.write(cfg)
+        self.url = "http://127.0.0.1:%d" % self.port
+        self.proc = procs.start("influxd", ["influxd", "-config", path],
+                                ready=lambda: http("GET", self.url + "/ping")[0] == 204,
+                                timeout=60)
+
+    def query(self, q, db="k8s"):
+        """Rows of an InfluxQL query as a list of dicts (first series only)."""
+        qs = urllib.parse.urlencode({"db": db, "q": q, "epoch": "ms"})
+        status, body = http("GET", self.url + "/query?" + qs)
+        check(status == 200, "influx query %r: %d %s" % (q, status, body[:200]))
+        res = json.loads(body)["results"][0]
+        rows = []
+        for s in res.get("series", []):
+            for v in s["values"]:
+                row = dict(zip(s["columns"], v))
+                row.update(s.get("tags", {}))
+                rows.append(row)
+        return rows
+
+
+class Sim:
+    """The cluster simulator (tests/sim)."""
+
+    def __init__(self, procs, nodes, pods, seed=1, extra=()):
+        self.api_port = free_port()
+        self.kubelet_port = free_port()
+        self.url = "http://127.0.0.1:%d" % self.api_port
+        self.proc = procs.start("sim", [os.path.join(BIN, "heapster-sim"),
+                                        "--nodes", str(nodes), "--pods", str(pods),
+                                        "--api-port", str(self.api_port),
+                                        "--kubelet-port", str(self.kubelet_port),
+                                        "--seed", str(seed)] + list(extra),
+                                ready="heapster-sim: ready")
+
+    def source(self):
+        return ("kubernetes.summary_api:%s?inClusterConfig=false&kubeletPort=%d"
+                % (self.url, self.kubelet_port))
+
+    def truth(self):
+        return get_json(self.url + "/sim/truth")
+
+
+class Pipeline:
+    """The heapster launcher and everything it runs."""
+
+    def __init__(self, procs, tmp, source, sinks=(), resolution="5s", extra=()):
+        self.port = free_port()
+        self.run_dir = os.path.join(tmp, "run")
+        self.api = "http://127.0.0.1:%d" % self.port
+        argv = [os.path.join(BIN, "heapster"), "--source=" + source,
+                "--metric_resolution=" + resolution, "--run_dir=" + self.run_dir,
+                "--port=%d" % self.port] + ["--sink=" + s for s in sinks] + list(extra)
+        self.proc = procs.start("heapster", argv,
+                                ready=lambda: http("GET", self.api + "/healthz")[0] in (200, 503),
+                                timeout=30)
+        self.procs = procs
+
+    def log(self):
+        return Procs.log(self.proc)
+
+    def get(self, path):
+        return get_json(self.api + path)
+
+    def child_pid(self, name):
+        """pid of the launcher's child whose command line contains name."""
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid), "-f", name],
+                             capture_output=True, text=True).stdout.split()
+        return int(out[0]) if out else None
+
+
+def make_tmp(name):
+    return tempfile.mkdtemp(prefix="heapster-it-%s-" % name)
+
+
+def remove_tmp(tmp):
+    shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,85 @@
+"""Crash isolation: kill -9 processes while data flows.
+
+The exporter is killed repeatedly: the launcher restarts it, the API never
+stops answering, and InfluxDB ends up with every batch the store holds, in a
+row without gaps.  Then the other processes are killed one by one and the
+pipeline recovers each time.
+"""
+import os
+import signal
+import time
+
+from harness import Influx, Pipeline, Sim, check, http, wait_for
+
+NODE = "sim-node-0"
+
+
+def stored_times(pipe):
+    r = pipe.get("/api/v1/model/nodes/%s/metrics/cpu/usage" % NODE)
+    return [m["timestamp"] for m in r["metrics"]]
+
+
+def influx_times(influx):
+    rows = influx.query("SELECT value FROM \"cpu/usage\" WHERE \"type\"='node' "
+                        "AND \"nodename\"='%s'" % NODE)
+    return sorted(r["time"] for r in rows)
+
+
+def test_exporter_kill9_loses_nothing(procs, tmp):
+    influx = Influx(procs, tmp)
+    sim = Sim(procs, nodes=4, pods=3)
+    pipe = Pipeline(procs, tmp, sim.source(),
+                    sinks=["influxdb:%s?db=k8s" % influx.url], resolution="5s")
+    wait_for(lambda: len(stored_times(pipe)) >= 2, 40, "two stored batches")
+
+    api_failures = 0
+    kills = 0
+    deadline = time.monotonic() + 45
+    while time.monotonic() < deadline and kills < 6:
+        pid = wait_for(lambda: pipe.child_pid("heapster-exporter"), 40,
+                       "the launcher to (re)start the exporter")
+        time.sleep(0.5 + kills % 3)   # land the kill at different points
+        os.kill(pid, signal.SIGKILL)
+        kills += 1
+        # the API keeps answering while the exporter is down
+        for _ in range(5):
+            if http("GET", pipe.api + "/api/v1/model/nodes/")[0] != 200:
+                api_failures += 1
+            time.sleep(0.1)
+    check(kills >= 4, "only %d kills happened" % kills)
+    check(api_failures == 0, "the API failed %d times while the exporter was down" % api_failures)
+    check(pipe.proc.poll() is None, "the launcher died")
+
+    # every batch the store holds reaches InfluxDB, with no gap
+    def caught_up():
+        st = stored_times(pipe)
+        inf = influx_times(influx)
+        return (st, inf) if len(inf) >= len(st) and len(st) >= 8 else None
+    st, inf = wait_for(caught_up, 90, "InfluxDB to catch up with the store")
+    from datetime import datetime
+    def ms(t):
+        return int(datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").timestamp() * 1000) \
+            if isinstance(t, str) else t
+    stored_ms = [ms(t) for t in st]
+    influx_ms = set(inf)
+    missing = [t for t in stored_ms if t not in influx_ms]
+    check(not missing, "batches in the store but not in InfluxDB: %s" % missing)
+    steps = {b - a for a, b in zip(sorted(inf), sorted(inf)[1:])}
+    check(steps == {5000}, "InfluxDB series has gaps or doubles: steps %s" % sorted(steps))
+    check("exporter influxdb-0" in pipe.log() and "killed by signal 9" in pipe.log(),
+          "the launcher did not report the exporter's death")
+
+
+def test_every_process_restarts(procs, tmp):
+    sim = Sim(procs, nodes=3, pods=2)
+    pipe = Pipeline(procs, tmp, sim.source(), sinks=["log"], resolution="5s")
+    wait_for(lambda: len(stored_times(pipe)) >= 1, 40, "a stored batch")
+    for name in ("heapster-scraper", "heapster-processor", "heapster-exporter"):
+        pid = wait_for(lambda: pipe.child_pid(name), 20, name)
+        os.kill(pid, signal.SIGKILL)
+        check(http("GET", pipe.api + "/api/v1/model/nodes/")[0] == 200,
+              "the API stopped answering after %s was killed" % name)
+        wait_for(lambda: pipe.child_pid(name) not in (None, pid), 20, "%s restarted" % name)
+    # the pipeline still makes progress after all that
+    n = len(stored_times(pipe))
+    wait_for(lambda: len(stored_times(pipe)) > n, 30, "new batches after the restarts")
