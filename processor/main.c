@@ -140,7 +140,7 @@ static int sync_cursors(struct store *st, const struct proc_config *c)
 	struct store_batch_info first;
 	struct store_txn *t;
 	int64_t start = 0, ts;
-	int rc;
+	int rc, removed;
 
 	rc = store_read_begin(st, &t);
 	if (rc != 0)
@@ -156,7 +156,7 @@ static int sync_cursors(struct store *st, const struct proc_config *c)
 			return rc;
 		hc_info("registered exporter %s", c->exporters[i]);
 	}
-	return 0;
+	return store_cursor_prune(st, c->exporters, c->nexporters, &removed);
 }
 
 /* Runs the processors on a decoded batch, stores it and notifies. */

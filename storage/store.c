@@ -869,6 +869,50 @@ int store_cursor_del(struct store *s, const char *name)
 	return cursor_write(s, name, NULL);
 }
 
+int store_cursor_prune(struct store *s, const char *const *keep, int n,
+		       int *removed)
+{
+	MDB_cursor *cur;
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*removed = 0;
+	if (s->readonly)
+		return -EROFS;
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc != 0)
+		return lmdb_err("txn_begin", rc);
+	rc = mdb_cursor_open(txn, s->dbi[DB_CURSORS], &cur);
+	if (rc != 0)
+		goto abort_txn;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		int kept = 0;
+
+		for (int i = 0; i < n && !kept; i++)
+			kept = strlen(keep[i]) == k.mv_size &&
+			       memcmp(keep[i], k.mv_data, k.mv_size) == 0;
+		if (kept)
+			continue;
+		hc_info("store: forgetting the cursor of exporter %.*s (no longer configured)",
+			(int)k.mv_size, (const char *)k.mv_data);
+		rc = mdb_cursor_del(cur, 0);
+		if (rc != 0)
+			break;
+		(*removed)++;
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND && rc != 0)
+		goto abort_txn;
+	rc = mdb_txn_commit(txn);
+	return rc == 0 ? 0 : lmdb_err("commit", rc);
+
+abort_txn:
+	mdb_txn_abort(txn);
+	return lmdb_err("prune cursors", rc);
+}
+
 /* ---- readers ----------------------------------------------------------- */
 
 int store_read_begin(struct store *s, struct store_txn **out)

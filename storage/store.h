@@ -106,6 +106,12 @@ int store_cursor_get(struct store *s, const char *name, int64_t *ts_ms);
 int store_cursor_set(struct store *s, const char *name, int64_t ts_ms);
 /* Forgets an exporter (it then holds no batch back). */
 int store_cursor_del(struct store *s, const char *name);
+/*
+ * Forgets every exporter not named in keep[0..n): a sink removed from the
+ * configuration must not hold batches back.  *removed counts them.
+ */
+int store_cursor_prune(struct store *s, const char *const *keep, int n,
+		       int *removed);
 
 /* ---- readers ----------------------------------------------------------- */
 
