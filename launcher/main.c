@@ -69,6 +69,7 @@ struct launch_config {
 	const char *short_ret, *long_ret, *backlog;
 	const char *log_level;
 	const char *api_workers;
+	const char *only;          /* run just this role (a container of the pod) */
 	char        bin_dir[PATH_MAX];
 };
 
@@ -94,10 +95,11 @@ static void usage(void)
 "  [--metric_resolution=60s] [--run_dir=./run] [--instance=NAME]\n"
 "  [--bind_address=127.0.0.1] [--port=8082] [--api_workers=2]\n"
 "  [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
-"  [--export_backlog=15m] [--log_level=info]\n"
+"  [--export_backlog=15m] [--log_level=info] [--only=ROLE]\n"
 "Runs scraper, processor, one exporter per --sink and the API server, and\n"
 "restarts any of them that dies.  State (store, logs, kore.conf) lives in\n"
-"--run_dir.\n");
+"--run_dir.  --only=scraper|processor|exporter|api runs one role, as a\n"
+"container of the pod does (deploy/).\n");
 }
 
 static int parse_args(int argc, char **argv, struct launch_config *c)
@@ -116,6 +118,7 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 		{ "long_retention", required_argument, NULL, 'l' },
 		{ "export_backlog", required_argument, NULL, 'e' },
 		{ "log_level", required_argument, NULL, 'v' },
+		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -152,6 +155,15 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 		case 'l': c->long_ret = optarg; break;
 		case 'e': c->backlog = optarg; break;
 		case 'v': c->log_level = optarg; break;
+		case 'o':
+			if (strcmp(optarg, "scraper") && strcmp(optarg, "processor") &&
+			    strcmp(optarg, "exporter") && strcmp(optarg, "api")) {
+				fprintf(stderr, "heapster: --only takes scraper, processor, "
+					"exporter or api\n");
+				return HC_ERR_CONFIG;
+			}
+			c->only = optarg;
+			break;
 		default:
 			usage();
 			return HC_ERR_CONFIG;
@@ -364,7 +376,8 @@ static int make_queues(const struct launch_config *c, int unlink_only)
 	int rc;
 
 	hc_mq_name(name, sizeof(name), c->instance, "processor");
-	hc_mq_unlink(name);
+	if (c->only == NULL)
+		hc_mq_unlink(name);   /* a whole new pipeline: drop a dead run's chunks */
 	if (!unlink_only) {
 		rc = hc_mq_open(name, HC_MQ_READ | HC_MQ_CREATE, 0, &q);
 		if (rc != 0) {
@@ -442,6 +455,14 @@ int main(int argc, char **argv)
 	rc = plan(&cfg, store_dir, conf_path, kids, &nkids);
 	if (rc != 0)
 		return 1;
+	if (cfg.only != NULL) {
+		int kept = 0;
+
+		for (int i = 0; i < nkids; i++)
+			if (strncmp(kids[i].name, cfg.only, strlen(cfg.only)) == 0)
+				kids[kept++] = kids[i];
+		nkids = kept;
+	}
 
 	sa.sa_handler = on_stop;
 	sigaction(SIGTERM, &sa, NULL);
@@ -525,7 +546,8 @@ int main(int argc, char **argv)
 		}
 		usleep(50 * 1000);
 	}
-	make_queues(&cfg, 1);
+	if (cfg.only == NULL)
+		make_queues(&cfg, 1);
 	hc_info("stopped");
 	return status;
 }
