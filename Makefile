@@ -71,8 +71,10 @@ $(B)/heapster-exporter: $(EXPORTER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
 $(B)/heapster: $(LAUNCHER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/heapster-sim: $(SIM_SRC:%.c=$(B)/obj/%.o)
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+# The simulator is self-contained (no common/ code): its own flags.
+$(B)/heapster-sim: $(SIM_SRC) $(wildcard tests/sim/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(OPT) -g -Wall -Wextra -Werror $(SANFLAGS) -o $@ $(SIM_SRC) -lm
 
 # The Kore application: its objects need Kore's feature flags, which change
 # struct http_request; it is never built with sanitizers (kore itself is not).
@@ -99,10 +101,16 @@ $(B)/lib$(1).a: $(filter-out $(B)/obj/$(1)/main.o,$(patsubst %.c,$(B)/obj/%.o,$(
 endef
 $(foreach m,scraper processor exporter,$(eval $(call module_archive,$(m))))
 
-$(B)/tests/%: tests/unit/%.c $(B)/libscraper.a $(B)/libprocessor.a $(B)/libexporter.a $(B)/libhc.a
+# The API server's pure functions (no Kore) are unit-tested too.
+$(B)/libapiutil.a: $(B)/obj/apiserver/api_util.o
+	ar rcs $@ $^
+
+UNIT_LIBS := $(B)/libscraper.a $(B)/libprocessor.a $(B)/libexporter.a $(B)/libapiutil.a $(B)/libhc.a
+
+$(B)/tests/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -o $@ $< \
-	    $(B)/libscraper.a $(B)/libprocessor.a $(B)/libexporter.a $(B)/libhc.a \
+	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -Iapiserver -o $@ $< \
+	    $(UNIT_LIBS) \
 	    $(LDFLAGS) -lcmocka -lcurl $(LIBS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

@@ -96,18 +96,19 @@ static int parent_set(struct hc_batch *b, const char *key, size_t len,
 		HC_L_NAMESPACE_NAME, HC_L_NAMESPACE_ID, HC_L_POD_NAME, HC_L_POD_ID,
 		HC_L_NODENAME, HC_L_HOSTNAME, HC_L_HOST_ID, HC_L_LABELS,
 	};
+	size_t nkeep;
 	int created, rc;
 
 	rc = hc_batch_set(b, key, len, out, &created);
 	if (rc != 0 || !created)
 		return rc;
 	rc = hc_batch_label(b, *out, HC_L_TYPE, type);
-	/* a pod inherits its container's pod labels; a namespace only its name */
-	for (size_t i = 0; rc == 0 && i < HC_ARRAY_LEN(inherit); i++) {
-		if (strcmp(type, HC_TYPE_NS) == 0 && i > 1)
-			break;
+	/* a pod inherits its container's pod labels, a namespace only its
+	 * name and id, the cluster nothing */
+	nkeep = strcmp(type, HC_TYPE_POD) == 0 ? HC_ARRAY_LEN(inherit) :
+		strcmp(type, HC_TYPE_NS) == 0 ? 2 : 0;
+	for (size_t i = 0; rc == 0 && i < nkeep; i++)
 		rc = copy_label(b, child, *out, inherit[i]);
-	}
 	if (rc == 0 && b->sets[child].create_ms && strcmp(type, HC_TYPE_POD) == 0)
 		b->sets[*out].create_ms = b->sets[child].create_ms;
 	return rc;

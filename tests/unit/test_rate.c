@@ -180,6 +180,10 @@ static void test_aggregation(void **state)
 	assert_int_equal(get(&b, "cluster", HC_M_CPU_USAGE_RATE)->v.i, 1006);
 	assert_int_equal(hc_batch_find(&b, "cluster", 7, &s), 0);
 	assert_string_equal(hc_batch_get_label(&b, s, HC_L_TYPE), HC_TYPE_CLUSTER);
+	assert_null(hc_batch_get_label(&b, s, HC_L_NAMESPACE_NAME));
+	assert_int_equal(hc_batch_find(&b, "namespace:ns2", 13, &s), 0);
+	assert_string_equal(hc_batch_get_label(&b, s, HC_L_NAMESPACE_NAME), "ns2");
+	assert_null(hc_batch_get_label(&b, s, HC_L_POD_NAME));
 	/* node gets the pods' requests */
 	assert_int_equal(get(&b, "node:n1", HC_M_CPU_REQUEST)->v.i, 100);
 	hc_batch_free(&b);

@@ -1,0 +1,244 @@
+/*
+ * api.c - the Kore application's frame: worker life cycle, seccomp rules,
+ * the store session, responses and the JSON writer (see api.h).
+ *
+ * The stock kore binary loads heapster-api.so (heapster-api.conf.in names
+ * the handlers, api_model.c and api_health.c implement them).  The parent
+ * never touches the store; each worker opens it read-only from
+ * kore_worker_configure(), after Kore applied its seccomp filter, so the
+ * extra system calls LMDB needs are allowed below.  When the store does
+ * not exist yet (the API can start before the processor wrote anything),
+ * or a transaction cannot begin, requests get 503 and the open is retried
+ * at most once a second: the API never needs a restart to catch up.
+ *
+ * Responses are built in one kore_buf per worker, reset per request (Kore
+ * copies the body into its send queue), with a tiny JSON writer that
+ * escapes strings in fixed chunks and formats numbers by hand.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <kore/seccomp.h>
+
+#include "hc.h"
+#include "log.h"
+#include "api.h"
+
+#define API_OUT_INIT     (64 * 1024)
+#define API_OUT_KEEP     (4 * 1024 * 1024)   /* shrink after a bigger answer */
+#define API_PTS_INIT     1024
+#define API_NAMES_INIT   128
+#define API_REOPEN_MS    1000
+
+/* What LMDB needs beyond Kore's worker filter (PLATFORM.md, seccomp_tracing). */
+KORE_SECCOMP_FILTER("heapster-api",
+	KORE_SYSCALL_ALLOW(pread64),
+	KORE_SYSCALL_ALLOW(fstatfs),
+	KORE_SYSCALL_ALLOW(uname),
+	KORE_SYSCALL_ALLOW(ftruncate),
+	KORE_SYSCALL_ALLOW(newfstatat),
+);
+
+struct api_worker api_w;
+
+/* Opens the store when it is not open and the retry delay has passed. */
+static int api_store_ensure(void)
+{
+	struct store_opts opts = { 0 };
+	char data[4096];
+	int64_t now;
+	int rc;
+
+	if (api_w.store != NULL)
+		return 0;
+	if (api_w.store_path == NULL)
+		return HC_ERR_CONFIG;
+	now = hc_mono_ms();
+	if (now < api_w.next_open_ms)
+		return HC_ERR_NOTFOUND;
+	api_w.next_open_ms = now + API_REOPEN_MS;
+	/* not created yet: wait quietly instead of logging LMDB's ENOENT */
+	if (snprintf(data, sizeof(data), "%s/data.mdb", api_w.store_path) >=
+	    (int)sizeof(data) || access(data, R_OK) != 0)
+		return HC_ERR_NOTFOUND;
+	opts.path = api_w.store_path;
+	opts.readonly = 1;
+	rc = store_open(&opts, &api_w.store);
+	if (rc != 0) {
+		api_w.store = NULL;
+		return rc;
+	}
+	hc_info("store %s open", api_w.store_path);
+	return 0;
+}
+
+void kore_worker_configure(void);
+void kore_worker_teardown(void);
+
+void kore_worker_configure(void)
+{
+	hc_log_init("heapster-api", HC_LOG_INFO);
+	kore_buf_init(&api_w.out, API_OUT_INIT);
+	api_w.store_path = getenv("HEAPSTER_STORE");
+	if (api_w.store_path == NULL || api_w.store_path[0] == '\0') {
+		api_w.store_path = NULL;
+		hc_error("HEAPSTER_STORE is not set: every request will get 503");
+	}
+	if (api_pts_reserve(API_PTS_INIT) != 0 ||
+	    api_names_reserve(API_NAMES_INIT) != 0)
+		hc_error("out of memory preparing the worker");
+	if (api_w.store_path != NULL && api_store_ensure() != 0)
+		hc_warn("store %s not available yet; retrying on requests",
+			api_w.store_path);
+}
+
+void kore_worker_teardown(void)
+{
+	store_close(api_w.store);
+	api_w.store = NULL;
+	kore_buf_cleanup(&api_w.out);
+	free(api_w.pts);
+	free(api_w.names);
+	api_w.pts = NULL;
+	api_w.names = NULL;
+	api_w.pts_cap = api_w.names_cap = 0;
+}
+
+int api_txn_begin(struct http_request *req, struct store_txn **txn)
+{
+	int rc;
+
+	rc = api_store_ensure();
+	if (rc != 0) {
+		api_error(req, 503, api_w.store_path ? "store not available yet"
+						     : "HEAPSTER_STORE is not set");
+		return rc;
+	}
+	rc = store_read_begin(api_w.store, txn);
+	if (rc == HC_ERR_NOTFOUND) {
+		/* the writer has not created its databases yet */
+		api_error(req, 503, "store is empty");
+		return rc;
+	}
+	if (rc != 0) {
+		/* start over with a fresh environment on the next request */
+		hc_error("store read: %s; reopening", hc_strerror(rc));
+		store_close(api_w.store);
+		api_w.store = NULL;
+		api_error(req, 503, "store read failed");
+		return rc;
+	}
+	return 0;
+}
+
+/* Resets the response buffer, shrinking it after an unusually large answer. */
+static void api_out_reset(void)
+{
+	if (api_w.out.length > API_OUT_KEEP) {
+		kore_buf_cleanup(&api_w.out);
+		kore_buf_init(&api_w.out, API_OUT_INIT);
+	}
+	kore_buf_reset(&api_w.out);
+}
+
+void api_reply(struct http_request *req, int status)
+{
+	http_response_header(req, "content-type", "application/json");
+	http_response(req, status, api_w.out.data, api_w.out.offset);
+	api_out_reset();
+}
+
+void api_error(struct http_request *req, int status, const char *msg)
+{
+	kore_buf_reset(&api_w.out);
+	api_json_raw(&api_w.out, "{\"error\":");
+	api_json_str(&api_w.out, msg, strlen(msg));
+	api_json_raw(&api_w.out, "}");
+	api_reply(req, status);
+}
+
+void api_text(struct http_request *req, int status, const char *msg)
+{
+	http_response_header(req, "content-type", "text/plain; charset=utf-8");
+	http_response(req, status, msg, strlen(msg));
+}
+
+int api_pts_reserve(uint32_t n)
+{
+	struct store_point *p;
+
+	if (n <= api_w.pts_cap)
+		return 0;
+	p = realloc(api_w.pts, (size_t)n * sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	api_w.pts = p;
+	api_w.pts_cap = n;
+	return 0;
+}
+
+int api_names_reserve(uint32_t n)
+{
+	struct api_name *p;
+
+	if (n <= api_w.names_cap)
+		return 0;
+	p = realloc(api_w.names, (size_t)n * sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	api_w.names = p;
+	api_w.names_cap = n;
+	return 0;
+}
+
+/* ---- JSON writer ------------------------------------------------------ */
+
+void api_json_raw(struct kore_buf *b, const char *s)
+{
+	kore_buf_append(b, s, strlen(s));
+}
+
+void api_json_str(struct kore_buf *b, const char *s, size_t len)
+{
+	char chunk[6 * 64];
+
+	kore_buf_append(b, "\"", 1);
+	while (len > 0) {
+		size_t n = len < 64 ? len : 64;
+
+		kore_buf_append(b, chunk, api_json_escape(s, n, chunk));
+		s += n;
+		len -= n;
+	}
+	kore_buf_append(b, "\"", 1);
+}
+
+void api_json_int(struct kore_buf *b, int64_t v)
+{
+	char num[24];
+
+	kore_buf_append(b, num, api_fmt_int(v, num));
+}
+
+void api_json_double(struct kore_buf *b, double v)
+{
+	char num[32];
+
+	kore_buf_append(b, num, api_fmt_double(v, num));
+}
+
+void api_json_time(struct kore_buf *b, int64_t ms)
+{
+	char ts[24];
+	size_t n;
+
+	ts[0] = '"';
+	n = api_fmt_time(ms, ts + 1);
+	if (n == 0)
+		n = hc_time_format(ms, ts + 1);
+	ts[n + 1] = '"';
+	kore_buf_append(b, ts, n + 2);
+}
