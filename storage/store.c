@@ -21,6 +21,7 @@
 #include <msgpack.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -56,6 +57,7 @@ struct store {
 	MDB_dbi           dbi[DB_COUNT];
 	int               dbis_open;
 	int               readonly;
+	int               wrote_data;     /* store_put_batch() committed: sync on close */
 	int64_t           short_ret, long_ret, backlog;
 	const char *const *long_metrics;
 	/* writer state */
@@ -215,8 +217,20 @@ int store_open(const struct store_opts *o, struct store **out)
 	}
 	mdb_env_set_maxdbs(s->env, DB_COUNT + 4);
 	mdb_env_set_maxreaders(s->env, 512);
-	if (o->map_size || !s->readonly)
-		mdb_env_set_mapsize(s->env, o->map_size ? o->map_size : (size_t)1 << 30);
+	/*
+	 * map_size 0 keeps an existing store's size (an exporter writing its
+	 * cursor must not shrink the processor's map); a new store gets 1 GiB.
+	 */
+	if (o->map_size) {
+		mdb_env_set_mapsize(s->env, o->map_size);
+	} else if (!s->readonly) {
+		char data[PATH_MAX];
+		struct stat sb;
+
+		snprintf(data, sizeof(data), "%s/data.mdb", o->path);
+		if (stat(data, &sb) != 0)
+			mdb_env_set_mapsize(s->env, (size_t)1 << 30);
+	}
 	/*
 	 * Readers: MDB_NOTLS so one reusable txn may move between threads.
 	 * Writers: MDB_NOSYNC; a process crash loses nothing committed (the
@@ -266,8 +280,8 @@ void store_close(struct store *s)
 		return;
 	if (s->rt_live)
 		mdb_txn_abort(s->rt.txn);
-	if (!s->readonly)
-		mdb_env_sync(s->env, 1);
+	if (s->wrote_data)
+		mdb_env_sync(s->env, 1);   /* cursors sync as they are written */
 	mdb_env_close(s->env);
 	hc_map_free(&s->name_ids);
 	hc_arena_free(&s->name_arena);
@@ -777,8 +791,10 @@ int store_put_batch(struct store *s, struct hc_batch *b,
 		} else {
 			mdb_txn_abort(txn);
 		}
-		if (rc == 0)
+		if (rc == 0) {
+			s->wrote_data = 1;
 			return 0;
+		}
 		/* names added by the failed txn are gone: forget them too */
 		if (s->next_name_id != next_name) {
 			hc_map_clear(&s->name_ids);

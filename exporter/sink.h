@@ -1,0 +1,127 @@
+/*
+ * sink.h - the exporter's sink framework.
+ *
+ * A sink is one file behind a small table of function pointers (struct
+ * exp_sink_ops), in the manner of fluent-bit's output plugins or collectd's
+ * write plugins.  The exporter process (exporter.c) owns the loop: it reads
+ * a batch from the store, asks the sink to *format* it into an exp_out and
+ * then to *send* that, and only when send() succeeds does it move its
+ * durable cursor.  Splitting the work in two keeps format() a pure function
+ * (no network, no clock, no globals): the unit tests compare its output
+ * byte for byte, and the benchmark measures it alone.
+ *
+ * Windows: a batch can hold a million values, and its text a few hundred
+ * megabytes, which an exporter must not hold at once.  So format() is
+ * resumable: it starts at value index *pos, appends whole points to `out`
+ * in chunks (one chunk = one request body, e.g. 10,000 InfluxDB lines), stops
+ * when the sink's window is full (chunk size x concurrency for InfluxDB) and
+ * leaves *pos at the first value not yet formatted.  The loop formats a
+ * window, sends it (retrying until it is accepted), and formats the next,
+ * until *pos reaches b->nvals.  Memory is bounded by one window whatever the
+ * batch size.
+ *
+ * Output memory: struct exp_out is a growing byte buffer plus a list of
+ * chunk ends.  It is reset, never freed, between windows, so a steady-state
+ * exporter allocates nothing per batch.  Numbers are written by the
+ * hand-rolled exp_fmt_i64()/exp_fmt_f64() (no printf on the hot path).
+ */
+#ifndef EXP_SINK_H
+#define EXP_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "uri.h"
+
+/* A growing byte buffer. */
+struct exp_buf {
+	char   *data;
+	size_t  len;
+	size_t  cap;
+};
+
+void exp_buf_init(struct exp_buf *b);
+void exp_buf_free(struct exp_buf *b);
+/* Makes room for n more bytes.  0 or -ENOMEM. */
+int  exp_buf_reserve(struct exp_buf *b, size_t n);
+/* Appends n bytes (reserving).  0 or -ENOMEM. */
+int  exp_buf_append(struct exp_buf *b, const void *p, size_t n);
+
+/*
+ * What format() produces and send() consumes: request bodies laid end to
+ * end in `buf`; chunk i is buf.data[chunk_end[i-1] .. chunk_end[i]) (from 0
+ * for i = 0) and holds chunk_points[i] points.  send() sets chunk_done[i]
+ * once the sink accepted chunk i, so a retry sends only what is missing.
+ */
+struct exp_out {
+	struct exp_buf buf;
+	size_t   *chunk_end;
+	uint32_t *chunk_points;
+	uint8_t  *chunk_done;
+	uint32_t  nchunks;
+	uint32_t  chunks_cap;
+	uint32_t  open_points;   /* points after the last cut (not yet a chunk) */
+	uint64_t  points;        /* points formatted in this window */
+	uint64_t  skipped;       /* values the sink cannot represent (NaN, Inf) */
+	uint64_t  filtered;      /* values left out by the sink's options */
+	uint64_t  dropped;       /* points sent but refused by the peer */
+};
+
+void exp_out_init(struct exp_out *o);
+/* Empties the output for the next window; keeps its memory. */
+void exp_out_reset(struct exp_out *o);
+void exp_out_free(struct exp_out *o);
+/*
+ * Ends the current chunk at the buffer's end (counting open_points into it).
+ * A cut with no bytes since the last one is a no-op.  0 or -ENOMEM.
+ */
+int  exp_out_cut(struct exp_out *o);
+/* Start offset of chunk i. */
+static inline size_t exp_out_chunk_start(const struct exp_out *o, uint32_t i)
+{
+	return i == 0 ? 0 : o->chunk_end[i - 1];
+}
+
+/*
+ * Numbers as text, without printf.  exp_fmt_i64() writes at most 20 bytes.
+ * exp_fmt_f64() writes at most 32 bytes: up to 15 significant digits,
+ * trailing zeros trimmed, no exponent for 1e-5 <= |v| < 1e15 ("0.25",
+ * "1234.5", "3" for 3.0), C's %.15g beyond; it returns 0 (writing nothing)
+ * for NaN and infinities, which no sink here can carry.  Both return the
+ * length written; neither writes a terminating NUL.
+ */
+size_t exp_fmt_i64(char *dst, int64_t v);
+size_t exp_fmt_u64(char *dst, uint64_t v);
+size_t exp_fmt_f64(char *dst, double v);
+
+/*
+ * A sink.  Every function returns 0 or a negative code (hc.h).
+ *
+ * init    parses the sink's URI options into a new state; no network.
+ * format  pure: appends points of b from value *pos on to out (see the
+ *         header comment), advancing *pos; must make progress: on return
+ *         either *pos == b->nvals or at least one value was consumed.
+ * send    delivers out's chunks not yet done, marking each one accepted;
+ *         0 when every chunk is accepted (including points the peer refused
+ *         for good, counted in out->dropped), negative to be retried later.
+ * close   releases the state (NULL is allowed).
+ */
+struct exp_sink_ops {
+	const char *kind;
+	int  (*init)(const struct hc_uri *uri, void **state);
+	int  (*format)(void *state, const struct hc_batch *b, uint32_t *pos,
+		       struct exp_out *out);
+	int  (*send)(void *state, struct exp_out *out);
+	void (*close)(void *state);
+};
+
+extern const struct exp_sink_ops sink_log_ops;
+extern const struct exp_sink_ops sink_influxdb_ops;
+
+/* The sink registered under `kind` (as in --sink=KIND:...), or NULL. */
+const struct exp_sink_ops *exp_sink_find(const char *kind);
+/* The registered kinds, comma separated, for messages. */
+const char *exp_sink_kinds(void);
+
+#endif

@@ -1,0 +1,223 @@
+/*
+ * test_common.c - Heapster's --source/--sink syntax, durations, sizes,
+ * RFC 3339 times, error texts and the zero-copy msgpack reader.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include <msgpack.h>
+
+#include "hc.h"
+#include "mpread.h"
+#include "uri.h"
+
+static void test_source_uri(void **state)
+{
+	struct hc_uri u;
+	int64_t port;
+	int b;
+
+	(void)state;
+	assert_int_equal(hc_uri_parse("kubernetes.summary_api:http://127.0.0.1:8080"
+				      "?inClusterConfig=false&kubeletPort=10255&auth=", &u), 0);
+	assert_string_equal(u.kind, "kubernetes.summary_api");
+	assert_string_equal(u.url, "http://127.0.0.1:8080");
+	assert_string_equal(u.scheme, "http");
+	assert_string_equal(u.host, "127.0.0.1");
+	assert_int_equal(u.port, 8080);
+	assert_int_equal(hc_uri_opt_bool(&u, "inClusterConfig", 1, &b), 0);
+	assert_int_equal(b, 0);
+	assert_int_equal(hc_uri_opt_int(&u, "kubeletPort", 10250, &port), 0);
+	assert_int_equal(port, 10255);
+	assert_string_equal(hc_uri_opt(&u, "auth"), "");
+	assert_null(hc_uri_opt(&u, "insecure"));
+	assert_int_equal(hc_uri_opt_bool(&u, "insecure", 0, &b), 0);
+	assert_int_equal(b, 0);
+
+	/* Heapster's empty-URL in-cluster form */
+	assert_int_equal(hc_uri_parse("kubernetes:''?useServiceAccount=true", &u), 0);
+	assert_string_equal(u.kind, "kubernetes");
+	assert_string_equal(u.url, "''");
+
+	/* IPv6 and percent-encoding */
+	assert_int_equal(hc_uri_parse("influxdb:http://[::1]:8086?db=k8s&pw=a%26b%3Dc", &u), 0);
+	assert_string_equal(u.host, "::1");
+	assert_int_equal(u.port, 8086);
+	assert_string_equal(hc_uri_opt(&u, "pw"), "a&b=c");
+	/* a repeated option keeps its last value */
+	assert_int_equal(hc_uri_parse("influxdb:http://h:1?db=a&db=b", &u), 0);
+	assert_string_equal(hc_uri_opt(&u, "db"), "b");
+	/* a sink with no URL, with and without options */
+	assert_int_equal(hc_uri_parse("log", &u), 0);
+	assert_string_equal(u.kind, "log");
+	assert_string_equal(u.url, "");
+	assert_int_equal(hc_uri_parse("log?x=1", &u), 0);
+	assert_string_equal(u.kind, "log");
+	assert_string_equal(hc_uri_opt(&u, "x"), "1");
+}
+
+static void test_bad_uris(void **state)
+{
+	struct hc_uri u;
+	int64_t n;
+	int b;
+	char big[2048];
+
+	(void)state;
+	assert_int_equal(hc_uri_parse("", &u), HC_ERR_CONFIG);
+	assert_int_equal(hc_uri_parse(":http://x", &u), HC_ERR_CONFIG);
+	assert_int_equal(hc_uri_parse("influxdb:http://h:99999", &u), HC_ERR_CONFIG);
+	assert_int_equal(hc_uri_parse("influxdb:http://h:12ab", &u), HC_ERR_CONFIG);
+	assert_int_equal(hc_uri_parse("influxdb:http://[::1", &u), HC_ERR_CONFIG);
+	assert_int_equal(hc_uri_parse("influxdb:http://h?pw=%zz", &u), HC_ERR_CONFIG);
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	memcpy(big, "log:", 4);
+	assert_int_equal(hc_uri_parse(big, &u), HC_ERR_CONFIG);
+	assert_int_equal(hc_uri_parse("x:y?kubeletPort=abc&insecure=maybe", &u), 0);
+	assert_int_equal(hc_uri_opt_int(&u, "kubeletPort", 1, &n), HC_ERR_CONFIG);
+	assert_int_equal(hc_uri_opt_bool(&u, "insecure", 0, &b), HC_ERR_CONFIG);
+}
+
+static void test_durations_sizes(void **state)
+{
+	int64_t ms;
+	uint64_t sz;
+
+	(void)state;
+	assert_int_equal(hc_duration_parse("60s", &ms), 0);
+	assert_int_equal(ms, 60000);
+	assert_int_equal(hc_duration_parse("1m30s", &ms), 0);
+	assert_int_equal(ms, 90000);
+	assert_int_equal(hc_duration_parse("500ms", &ms), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(hc_duration_parse("2h", &ms), 0);
+	assert_int_equal(ms, 7200000);
+	assert_int_equal(hc_duration_parse("15", &ms), 0);
+	assert_int_equal(ms, 15000);
+	assert_int_equal(hc_duration_parse("1.5s", &ms), 0);
+	assert_int_equal(ms, 1500);
+	assert_int_equal(hc_duration_parse("", &ms), HC_ERR_CONFIG);
+	assert_int_equal(hc_duration_parse("5x", &ms), HC_ERR_CONFIG);
+	assert_int_equal(hc_duration_parse("-5s", &ms), HC_ERR_CONFIG);
+	assert_int_equal(hc_size_parse("1G", &sz), 0);
+	assert_int_equal(sz, 1ULL << 30);
+	assert_int_equal(hc_size_parse("512Mi", &sz), 0);
+	assert_int_equal(sz, 512ULL << 20);
+	assert_int_equal(hc_size_parse("4096", &sz), 0);
+	assert_int_equal(sz, 4096);
+	assert_int_equal(hc_size_parse("1Q", &sz), HC_ERR_CONFIG);
+}
+
+static void test_times(void **state)
+{
+	char buf[32];
+	int64_t ms;
+
+	(void)state;
+	assert_int_equal(hc_time_parse("2026-06-26T10:14:35Z", 20, &ms), 0);
+	assert_int_equal(ms, 1782468875000LL);
+	assert_int_equal(hc_time_format(ms, buf), 20);
+	assert_string_equal(buf, "2026-06-26T10:14:35Z");
+	assert_int_equal(hc_time_parse("2026-06-26T10:14:35.25Z", 23, &ms), 0);
+	assert_int_equal(ms, 1782468875250LL);
+	assert_int_equal(hc_time_parse("2026-06-26T12:14:35+02:00", 25, &ms), 0);
+	assert_int_equal(ms, 1782468875000LL);
+	assert_int_equal(hc_time_parse("1970-01-01T00:00:00Z", 20, &ms), 0);
+	assert_int_equal(ms, 0);
+	assert_int_equal(hc_time_parse("2024-02-29T00:00:00Z", 20, &ms), 0);
+	assert_int_equal(ms, 1709164800000LL);
+	assert_int_equal(hc_time_parse("2026-13-01T00:00:00Z", 20, &ms), HC_ERR_PARSE);
+	assert_int_equal(hc_time_parse("2026-06-26 garbage!!", 20, &ms), HC_ERR_PARSE);
+	assert_int_equal(hc_time_parse("2026-06-26T10:14:35", 19, &ms), HC_ERR_PARSE);
+	assert_int_equal(hc_time_parse("2026-06-26T10:14:35Zjunk", 24, &ms), HC_ERR_PARSE);
+}
+
+static void test_errors(void **state)
+{
+	(void)state;
+	assert_string_equal(hc_strerror(0), "success");
+	assert_string_equal(hc_strerror(HC_ERR_PARSE), "malformed input");
+	assert_string_equal(hc_strerror(HC_ERR_SINK), "sink refused data");
+	assert_string_equal(hc_strerror(-2), "No such file or directory");
+	assert_string_equal(hc_strerror(-99999), "unknown error");
+}
+
+static void test_mpread(void **state)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct hc_mp m;
+	const char *s;
+	uint32_t n, len;
+	int64_t i;
+	double f;
+	uint8_t type;
+
+	(void)state;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 7);
+	msgpack_pack_int64(&pk, -5);
+	msgpack_pack_int64(&pk, 300);
+	msgpack_pack_int64(&pk, -70000);
+	msgpack_pack_int64(&pk, INT64_MAX);
+	msgpack_pack_double(&pk, 0.125);
+	msgpack_pack_str(&pk, 3);
+	msgpack_pack_str_body(&pk, "abc", 3);
+	msgpack_pack_map(&pk, 1);          /* skipped whole */
+	msgpack_pack_nil(&pk);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_true(&pk);
+	msgpack_pack_bin(&pk, 2);
+	msgpack_pack_bin_body(&pk, "xy", 2);
+
+	hc_mp_init(&m, sb.data, sb.size);
+	assert_int_equal(hc_mp_array(&m, &n), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(hc_mp_int(&m, &i), 0);
+	assert_int_equal(i, -5);
+	assert_int_equal(hc_mp_int(&m, &i), 0);
+	assert_int_equal(i, 300);
+	assert_int_equal(hc_mp_int(&m, &i), 0);
+	assert_int_equal(i, -70000);
+	assert_int_equal(hc_mp_int(&m, &i), 0);
+	assert_int_equal(i, INT64_MAX);
+	assert_int_equal(hc_mp_int(&m, &i), HC_ERR_PARSE);   /* a float is not an int */
+	assert_int_equal(hc_mp_num(&m, &type, &i, &f), 0);
+	assert_int_equal(type, 1);
+	assert_true(f == 0.125);
+	assert_int_equal(hc_mp_str(&m, &s, &len), 0);
+	assert_int_equal(len, 3);
+	assert_memory_equal(s, "abc", 3);
+	assert_int_equal(hc_mp_skip(&m), 0);
+	assert_int_equal(m.p, (const uint8_t *)sb.data + sb.size);
+	/* truncated input is refused at every length, never read past */
+	for (size_t cut = 0; cut < sb.size; cut++) {
+		int ok = 1;
+
+		hc_mp_init(&m, sb.data, cut);
+		ok = hc_mp_skip(&m) == 0;
+		assert_false(ok);
+	}
+	/* a huge declared array in a tiny buffer */
+	hc_mp_init(&m, "\xdd\xff\xff\xff\xff", 5);
+	assert_int_equal(hc_mp_skip(&m), HC_ERR_PARSE);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_source_uri),
+		cmocka_unit_test(test_bad_uris),
+		cmocka_unit_test(test_durations_sizes),
+		cmocka_unit_test(test_times),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_mpread),
+	};
+	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
+}
