@@ -368,6 +368,16 @@ static int plan(const struct launch_config *c, const char *store_dir,
 	return 0;
 }
 
+/* Releases the command lines plan() built. */
+static void free_plan(struct launch_child *kids, int nkids)
+{
+	for (int i = 0; i < nkids; i++) {
+		for (int a = 0; kids[i].argv[a] != NULL; a++)
+			free(kids[i].argv[a]);
+		free(kids[i].envp_store);
+	}
+}
+
 /* Creates the queues afresh (a stale one may hold a dead run's chunks). */
 static int make_queues(const struct launch_config *c, int unlink_only)
 {
@@ -458,9 +468,12 @@ int main(int argc, char **argv)
 	if (cfg.only != NULL) {
 		int kept = 0;
 
-		for (int i = 0; i < nkids; i++)
+		for (int i = 0; i < nkids; i++) {
 			if (strncmp(kids[i].name, cfg.only, strlen(cfg.only)) == 0)
 				kids[kept++] = kids[i];
+			else
+				free_plan(&kids[i], 1);
+		}
 		nkids = kept;
 	}
 
@@ -548,6 +561,7 @@ int main(int argc, char **argv)
 	}
 	if (cfg.only == NULL)
 		make_queues(&cfg, 1);
+	free_plan(kids, nkids);
 	hc_info("stopped");
 	return status;
 }
