@@ -1,0 +1,225 @@
+/*
+ * main.c - heapster-scraper: flags, signals and Heapster's scrape loop.
+ *
+ * Loop (REFERENCE §1): for each resolution, the window is [start, end) with
+ * start = now truncated to the resolution; the scrape runs at
+ * end + scrape_offset and its batch carries timestamp end.  The batch is
+ * encoded straight into the processor's queue (/heapster-<instance>-processor)
+ * in <= 8 KiB messages; each message may wait resolution/2 for room, after
+ * which the batch is dropped (logged and counted) rather than delaying the
+ * next scrape.  One round runs at a time: the next window follows the last
+ * one, and a window whose scrape cannot start within resolution/2 of its
+ * time is skipped and counted (Heapster's rule for scrapes that cannot
+ * start).
+ *
+ * --once lists nodes, scrapes immediately (timestamp = now truncated to the
+ * resolution), prints the batch as JSON on stdout and exits 0, or 1 if no
+ * node could be scraped.
+ *
+ * SIGTERM / SIGINT set a flag: a sleep ends at once, a scrape in progress is
+ * abandoned, and the process releases everything and exits 0.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "codec.h"
+#include "hc.h"
+#include "log.h"
+#include "mq.h"
+#include "scraper.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;       /* no SA_RESTART: sleeps end early */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* Sleeps until wall-clock time `at_ms` or a stop signal. */
+static void sleep_until(int64_t at_ms)
+{
+	for (;;) {
+		int64_t left = at_ms - hc_now_ms();
+		struct timespec ts;
+
+		if (left <= 0 || stop_flag)
+			return;
+		if (left > 250)
+			left = 250;     /* wake to notice wall-clock jumps */
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000L;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void log_round(enum hc_log_level level, const struct hc_batch *b,
+		      const struct scr_round *r, const char *sent)
+{
+	char ts[32];
+
+	hc_time_format(b->ts_ms, ts);
+	hc_log(level, "batch %s: nodes ok %u failed %u not-ready %u of %u%s; %u sets, %u values; "
+		"scrape %lld ms (slowest node %lld ms); %.2f MB parsed in %lld ms CPU; %s",
+		ts, r->nodes_ok, r->nodes_failed, r->nodes_skipped, r->nodes_listed,
+		r->list_rc ? " (old node list)" : "", b->nsets, b->nvals,
+		(long long)r->wall_ms, (long long)r->slowest_ms, r->bytes / 1e6,
+		(long long)(r->parse_us / 1000), sent);
+}
+
+static int run_once(struct scr_scraper *s, struct hc_batch *b,
+		    const struct scr_config *cfg)
+{
+	struct scr_round r;
+	int64_t now = hc_now_ms();
+	int rc;
+
+	hc_batch_reset(b, now - now % cfg->resolution_ms);
+	rc = scr_scrape_round(s, b, &r);
+	if (rc != 0) {
+		hc_error("scrape failed: %s", hc_strerror(rc));
+		return 1;
+	}
+	log_round(HC_LOG_INFO, b, &r, "printed");
+	rc = scr_dump_json(stdout, b);
+	if (rc == 0)
+		rc = fflush(stdout) == 0 ? 0 : -errno;
+	if (rc != 0) {
+		hc_error("writing the batch: %s", hc_strerror(rc));
+		return 1;
+	}
+	return b->nodes_ok > 0 ? 0 : 1;
+}
+
+static int run_loop(struct scr_scraper *s, struct hc_batch *b,
+		    const struct scr_config *cfg)
+{
+	char qname[128];
+	uint64_t sent = 0, dropped = 0, windows_skipped = 0;
+	int64_t end = 0;     /* the current window's end: the batch timestamp */
+	mqd_t q;
+	int rc;
+
+	hc_mq_name(qname, sizeof(qname), cfg->instance, "processor");
+	rc = hc_mq_open(qname, HC_MQ_WRITE | HC_MQ_CREATE, 0, &q);
+	if (rc != 0) {
+		hc_error("queue %s: %s", qname, hc_strerror(rc));
+		return 1;
+	}
+	hc_info("scraping %s every %lld ms (offset %lld ms, kubelet timeout %lld ms) into %s",
+		cfg->api_url, (long long)cfg->resolution_ms, (long long)cfg->offset_ms,
+		(long long)cfg->kubelet_timeout_ms, qname);
+
+	while (!stop_flag) {
+		int64_t now = hc_now_ms(), res = cfg->resolution_ms, skipped = 0;
+		struct hc_mq_writer w;
+		struct scr_round r;
+		char what[320];
+
+		/*
+		 * The next window follows the last one, as Heapster's ticker did
+		 * while its scrapes ran in the background; a window whose scrape
+		 * cannot start within resolution/2 of its time is skipped.  A
+		 * first round, or a clock that jumped, starts from now.
+		 */
+		if (end == 0 || end + cfg->offset_ms > now + 2 * res) {
+			end = now - now % res + res;
+		} else {
+			end += res;
+			while (now > end + cfg->offset_ms + res / 2) {
+				end += res;
+				skipped++;
+			}
+		}
+		if (skipped > 0) {
+			windows_skipped += (uint64_t)skipped;
+			hc_warn("%lld window(s) skipped: the previous round overran its resolution",
+				(long long)skipped);
+		}
+		sleep_until(end + cfg->offset_ms);
+		if (stop_flag)
+			break;
+		hc_batch_reset(b, end);
+		rc = scr_scrape_round(s, b, &r);
+		if (rc == -EINTR)
+			break;
+		if (rc != 0) {
+			hc_error("scrape of %lld failed: %s (no node list yet?)",
+				 (long long)end, hc_strerror(rc));
+			continue;
+		}
+		hc_mq_writer_init(&w, q, b->ts_ms, (int)(cfg->resolution_ms / 2));
+		rc = hc_codec_encode(b, hc_mq_writer_write, &w);
+		if (rc == 0)
+			rc = hc_mq_writer_finish(&w);
+		if (rc != 0) {
+			dropped++;
+			snprintf(what, sizeof(what), "DROPPED: queue %s: %s (%llu dropped so far)",
+				 qname, hc_strerror(rc), (unsigned long long)dropped);
+			log_round(HC_LOG_WARN, b, &r, what);
+			continue;
+		}
+		sent++;
+		snprintf(what, sizeof(what), "sent %llu bytes in %u messages",
+			 (unsigned long long)w.bytes, w.seq);
+		log_round(HC_LOG_INFO, b, &r, what);
+	}
+	hc_info("stopping: %llu batches sent, %llu dropped, %llu windows skipped",
+		(unsigned long long)sent, (unsigned long long)dropped,
+		(unsigned long long)windows_skipped);
+	mq_close(q);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct scr_config cfg;
+	struct scr_scraper s;
+	struct hc_batch b;
+	int rc, status;
+
+	hc_log_init("scraper", HC_LOG_INFO);
+	rc = scr_config_parse(argc, argv, &cfg);
+	if (rc == 1)
+		return 0;
+	if (rc != 0)
+		return 2;
+	hc_log_init("scraper", cfg.log_level);
+	if (cfg.bench_file[0])
+		return scr_bench_parse(cfg.bench_file, cfg.bench_iterations) == 0 ? 0 : 1;
+	install_signals();
+
+	rc = hc_batch_init(&b);
+	if (rc != 0) {
+		hc_error("batch: %s", hc_strerror(rc));
+		return 1;
+	}
+	rc = scr_scraper_init(&s, &cfg, &stop_flag);
+	if (rc != 0) {
+		hc_error("scraper: %s", hc_strerror(rc));
+		status = 1;
+		goto free_batch;
+	}
+	status = cfg.once ? run_once(&s, &b, &cfg) : run_loop(&s, &b, &cfg);
+	scr_scraper_free(&s);
+free_batch:
+	hc_batch_free(&b);
+	return status;
+}

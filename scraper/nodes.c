@@ -1,0 +1,278 @@
+/*
+ * nodes.c - NodeList JSON -> struct scr_node (see nodes.h).
+ *
+ * Same reader as the summary (json.h): the page is validated whole first,
+ * so a truncated page never yields a partial list; then one walk picks the
+ * few fields the scraper needs from each item and skips the rest (images,
+ * managedFields, capacity, ...).  Strings land unescaped in the node's
+ * fixed-size fields; an item whose name does not fit (longer than
+ * Kubernetes allows) is skipped.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hc.h"
+#include "json.h"
+#include "log.h"
+#include "nodes.h"
+
+void scr_nodelist_init(struct scr_nodelist *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void scr_nodelist_free(struct scr_nodelist *l)
+{
+	free(l->nodes);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Unescapes s into dst[cap]; 0, or -1 (dst = "") when it does not fit. */
+static int copy_str(const struct scr_str *s, char *dst, size_t cap)
+{
+	char tmp[4096];
+	size_t n;
+
+	dst[0] = '\0';
+	if ((size_t)s->len + 1 <= cap) {
+		scr_json_unescape(s, dst, cap);
+		return 0;
+	}
+	if (!s->esc || (size_t)s->len + 1 > sizeof(tmp))
+		return -1;
+	n = scr_json_unescape(s, tmp, sizeof(tmp));
+	if (n + 1 > cap)
+		return -1;
+	memcpy(dst, tmp, n + 1);
+	return 0;
+}
+
+/* True when the raw string s, unescaped, equals lit. */
+static int str_eq(const struct scr_str *s, const char *lit)
+{
+	char tmp[512];
+	size_t n = strlen(lit);
+
+	if (!s->esc)
+		return s->len == n && memcmp(s->p, lit, n) == 0;
+	if ((size_t)s->len + 1 > sizeof(tmp))
+		return 0;
+	return scr_json_unescape(s, tmp, sizeof(tmp)) == n && memcmp(tmp, lit, n) == 0;
+}
+
+static void read_metadata(struct scr_json *j, struct scr_node *n, const char *anno,
+			  int *name_ok)
+{
+	struct scr_str k, s;
+
+	if (!scr_json_obj_enter(j))
+		return;
+	while (scr_json_obj_next(j, &k)) {
+		if (SCR_KEY_IS(k, "name")) {
+			*name_ok = scr_json_get_str(j, &s) &&
+				   copy_str(&s, n->name, sizeof(n->name)) == 0 &&
+				   n->name[0] != '\0';
+		} else if (SCR_KEY_IS(k, "creationTimestamp")) {
+			if (scr_json_get_str(j, &s) && !s.esc &&
+			    hc_time_parse(s.p, s.len, &n->create_ms) != 0)
+				n->create_ms = 0;
+		} else if (SCR_KEY_IS(k, "annotations") && anno && *anno) {
+			if (!scr_json_obj_enter(j))
+				continue;
+			while (scr_json_obj_next(j, &k)) {
+				if (k.len == strlen(anno) && memcmp(k.p, anno, k.len) == 0 &&
+				    scr_json_get_str(j, &s)) {
+					if (copy_str(&s, n->host_id, sizeof(n->host_id)) != 0)
+						hc_warn("node %s: host_id annotation too long, ignored",
+							n->name);
+				} else {
+					scr_json_skip(j);
+				}
+			}
+		} else {
+			scr_json_skip(j);
+		}
+	}
+}
+
+static void read_addresses(struct scr_json *j, struct scr_node *n, int *have_host)
+{
+	char external[sizeof(n->ip)] = "";
+	int have_internal = 0;
+
+	if (!scr_json_arr_enter(j))
+		return;
+	while (scr_json_arr_next(j)) {
+		struct scr_str k, type = { "", 0, 0 }, addr = { "", 0, 0 };
+
+		if (!scr_json_obj_enter(j))
+			continue;
+		while (scr_json_obj_next(j, &k)) {
+			if (SCR_KEY_IS(k, "type"))
+				scr_json_get_str(j, &type);
+			else if (SCR_KEY_IS(k, "address"))
+				scr_json_get_str(j, &addr);
+			else
+				scr_json_skip(j);
+		}
+		if (addr.len == 0)
+			continue;
+		if (str_eq(&type, "InternalIP") && !have_internal)
+			have_internal = copy_str(&addr, n->ip, sizeof(n->ip)) == 0;
+		else if (str_eq(&type, "ExternalIP") && !external[0])
+			copy_str(&addr, external, sizeof(external));
+		else if (str_eq(&type, "Hostname") && !*have_host)
+			*have_host = copy_str(&addr, n->hostname, sizeof(n->hostname)) == 0;
+	}
+	if (!have_internal)
+		memcpy(n->ip, external, sizeof(n->ip));
+}
+
+static void read_conditions(struct scr_json *j, struct scr_node *n)
+{
+	if (!scr_json_arr_enter(j))
+		return;
+	while (scr_json_arr_next(j)) {
+		struct scr_str k, type = { "", 0, 0 }, status = { "", 0, 0 };
+
+		if (!scr_json_obj_enter(j))
+			continue;
+		while (scr_json_obj_next(j, &k)) {
+			if (SCR_KEY_IS(k, "type"))
+				scr_json_get_str(j, &type);
+			else if (SCR_KEY_IS(k, "status"))
+				scr_json_get_str(j, &status);
+			else
+				scr_json_skip(j);
+		}
+		if (str_eq(&type, "Ready"))
+			n->ready = str_eq(&status, "True");
+	}
+}
+
+/* status.daemonEndpoints.kubeletEndpoint.Port (capital P). */
+static void read_daemon_endpoints(struct scr_json *j, struct scr_node *n)
+{
+	struct scr_str k;
+	int64_t port;
+
+	if (!scr_json_obj_enter(j))
+		return;
+	while (scr_json_obj_next(j, &k)) {
+		if (!SCR_KEY_IS(k, "kubeletEndpoint") || !scr_json_obj_enter(j)) {
+			if (!SCR_KEY_IS(k, "kubeletEndpoint"))
+				scr_json_skip(j);
+			continue;
+		}
+		while (scr_json_obj_next(j, &k)) {
+			if (SCR_KEY_IS(k, "Port") && scr_json_get_i64(j, &port))
+				n->kubelet_port = port > 0 && port < 65536 ? (int)port : 0;
+			else if (!SCR_KEY_IS(k, "Port"))
+				scr_json_skip(j);
+		}
+	}
+}
+
+static void read_status(struct scr_json *j, struct scr_node *n, int *have_host)
+{
+	struct scr_str k;
+
+	if (!scr_json_obj_enter(j))
+		return;
+	while (scr_json_obj_next(j, &k)) {
+		if (SCR_KEY_IS(k, "addresses"))
+			read_addresses(j, n, have_host);
+		else if (SCR_KEY_IS(k, "conditions"))
+			read_conditions(j, n);
+		else if (SCR_KEY_IS(k, "daemonEndpoints"))
+			read_daemon_endpoints(j, n);
+		else
+			scr_json_skip(j);
+	}
+}
+
+/* One item; 1 if it is a usable node (appended), 0 if skipped, -ENOMEM. */
+static int read_item(struct scr_json *j, const char *anno, struct scr_nodelist *l)
+{
+	struct scr_node *n;
+	struct scr_str k;
+	int name_ok = 0, have_host = 0;
+
+	if (l->n == l->cap) {
+		uint32_t ncap = l->cap ? l->cap * 2 : 64;
+		struct scr_node *p = realloc(l->nodes, ncap * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		l->nodes = p;
+		l->cap = ncap;
+	}
+	n = &l->nodes[l->n];
+	memset(n, 0, sizeof(*n));
+	n->ready = 1;          /* no Ready condition: scrape it */
+	if (!scr_json_obj_enter(j))
+		return 0;
+	while (scr_json_obj_next(j, &k)) {
+		if (SCR_KEY_IS(k, "metadata"))
+			read_metadata(j, n, anno, &name_ok);
+		else if (SCR_KEY_IS(k, "status"))
+			read_status(j, n, &have_host);
+		else
+			scr_json_skip(j);
+	}
+	if (!name_ok)
+		return 0;
+	if (!have_host)
+		memcpy(n->hostname, n->name, sizeof(n->hostname));
+	l->n++;
+	return 1;
+}
+
+int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation,
+		    struct scr_nodelist *l)
+{
+	struct scr_json j;
+	struct scr_str k, s;
+	uint32_t saved_n = l->n;
+	char items;
+	int rc;
+
+	rc = scr_json_validate(json, len, "items", &items);
+	if (rc != 0)
+		return rc;
+	if (items != '[' && items != 'n')
+		return HC_ERR_PARSE;       /* e.g. a Status object */
+	l->cont[0] = '\0';
+	scr_json_init(&j, json, len);
+	scr_json_obj_enter(&j);
+	while (scr_json_obj_next(&j, &k)) {
+		if (SCR_KEY_IS(k, "items")) {
+			if (!scr_json_arr_enter(&j))
+				continue;
+			while (scr_json_arr_next(&j)) {
+				rc = read_item(&j, host_id_annotation, l);
+				if (rc < 0) {
+					l->n = saved_n;
+					return rc;
+				}
+			}
+		} else if (SCR_KEY_IS(k, "metadata")) {
+			if (!scr_json_obj_enter(&j))
+				continue;
+			while (scr_json_obj_next(&j, &k)) {
+				if (SCR_KEY_IS(k, "continue") && scr_json_get_str(&j, &s)) {
+					if (copy_str(&s, l->cont, sizeof(l->cont)) != 0) {
+						l->n = saved_n;
+						return HC_ERR_TOOBIG;
+					}
+				} else if (!SCR_KEY_IS(k, "continue")) {
+					scr_json_skip(&j);
+				}
+			}
+		} else {
+			scr_json_skip(&j);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,617 @@
+/*
+ * scrape.c - one resolution of the scraper: list nodes, then fetch every
+ * Ready node's /stats/summary/ concurrently and parse each body as soon as
+ * it is complete.
+ *
+ * Design.  One libcurl multi handle drives all kubelet transfers.  Each
+ * node has a struct scr_target holding an easy handle configured once
+ * (URL, timeouts, callbacks) and reused every resolution, so its
+ * keep-alive connection, kept in the multi handle's connection cache, is
+ * reused too.  At most max_inflight transfers run at once (file
+ * descriptors and memory bound this, not the cluster size): the rest wait
+ * in a queue and are admitted as others finish; a node that cannot start
+ * within resolution/2 of the round's start is failed (Heapster skipped
+ * scrapes that could not start in time).  Each transfer has the whole
+ * per-node deadline (--kubelet_timeout) as CURLOPT_TIMEOUT_MS.
+ *
+ * Bodies land in buffers taken from a pool when a transfer is admitted and
+ * returned when it completes (the pool keeps POOL_KEEP_N of them): memory
+ * follows concurrency, and idles at a few MB between rounds.  The write
+ * callback refuses to grow a body past SCR_MAX_BODY (a 1 GB answer is cut
+ * off, not buffered).  A completed body is parsed at once, into the batch
+ * (scr_summary_parse leaves the batch unchanged when a body is bad), while
+ * the other transfers wait in their sockets.
+ *
+ * A failed node (connect error, timeout, HTTP status != 200, bad body)
+ * contributes no set, counts in b->nodes_failed and in its own counters,
+ * and is logged through a rate limit.
+ *
+ * Node list: GET {api}/api/v1/nodes?limit=500, following metadata.continue.
+ * A failed listing keeps the previous list (the API server may be down
+ * while the kubelets are fine).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "hc.h"
+#include "log.h"
+#include "scraper.h"
+#include "summary.h"
+
+#define POOL_KEEP_MAX  (4u << 20)   /* larger body buffers are freed, not pooled */
+#define POOL_KEEP_N    64           /* buffers kept between transfers */
+#define API_MAX_BODY   (512u << 20) /* a node list page larger than this fails */
+
+/* One node to scrape, kept across resolutions. */
+struct scr_target {
+	struct scr_node  node;          /* the latest listing of the node */
+	CURL            *easy;
+	char             url[128];
+	struct scr_buf   body;          /* from the pool while in flight */
+	size_t           max_body;
+	int              too_big;       /* the write callback refused the body */
+	int              nomem;
+	int              listed;        /* in the current node list */
+	int              inflight;      /* added to the multi handle */
+	uint64_t         ok, errors;    /* scrapes over the process' life */
+	uint32_t         consecutive;   /* failures in a row */
+	int64_t          started_mono;
+};
+
+static int curl_ready;
+
+/* ---- buffers -------------------------------------------------------------- */
+
+static size_t body_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct scr_target *t = ud;
+	struct scr_buf *b = &t->body;
+	size_t n = size * nmemb;
+
+	if (b->len + n > t->max_body) {
+		t->too_big = 1;
+		return 0;                   /* curl aborts: CURLE_WRITE_ERROR */
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 64 * 1024;
+		char *p;
+
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		if (ncap > t->max_body + 1)
+			ncap = t->max_body + 1;
+		p = realloc(b->p, ncap);
+		if (p == NULL) {
+			t->nomem = 1;
+			return 0;
+		}
+		b->p = p;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return n;
+}
+
+static void pool_get(struct scr_scraper *s, struct scr_buf *b)
+{
+	if (s->npool > 0) {
+		*b = s->pool[--s->npool];
+	} else {
+		b->p = NULL;
+		b->cap = 0;
+	}
+	b->len = 0;
+}
+
+static void pool_put(struct scr_scraper *s, struct scr_buf *b)
+{
+	if (b->p != NULL && b->cap <= POOL_KEEP_MAX && s->npool < POOL_KEEP_N) {
+		if (s->npool == s->pool_cap) {
+			uint32_t ncap = s->pool_cap ? s->pool_cap * 2 : 16;
+			struct scr_buf *p = realloc(s->pool, ncap * sizeof(*p));
+
+			if (p == NULL)
+				goto release;
+			s->pool = p;
+			s->pool_cap = ncap;
+		}
+		s->pool[s->npool++] = *b;
+		b->p = NULL;
+		b->cap = b->len = 0;
+		return;
+	}
+release:
+	free(b->p);
+	b->p = NULL;
+	b->cap = b->len = 0;
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+int scr_scraper_init(struct scr_scraper *s, const struct scr_config *cfg,
+		     volatile sig_atomic_t *stop)
+{
+	struct rlimit rl;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	s->cfg = cfg;
+	s->stop = stop;
+	s->node_rl = (struct hc_ratelimit)HC_RATELIMIT_INIT(cfg->resolution_ms, 20);
+	s->max_inflight = cfg->max_inflight;
+	/* every transfer and every kept connection is a descriptor */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		if (rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+		if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 1u << 30) {
+			long budget = (long)rl.rlim_cur - 64;
+
+			if (budget < 16)
+				budget = 16;
+			if (s->max_inflight > budget) {
+				hc_warn("only %ld file descriptors: at most %ld scrapes in flight",
+					(long)rl.rlim_cur, budget);
+				s->max_inflight = (int)budget;
+			}
+			s->multi_maxconnects = (int)budget;
+		}
+	}
+	if (s->multi_maxconnects == 0)
+		s->multi_maxconnects = 100000;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_ALL) != 0)
+			return -ENOMEM;
+		curl_ready = 1;
+	}
+	rc = hc_map_init(&s->by_name, 256);
+	if (rc != 0)
+		return rc;
+	scr_nodelist_init(&s->list);
+	s->multi = curl_multi_init();
+	s->api = curl_easy_init();
+	if (s->multi == NULL || s->api == NULL) {
+		rc = -ENOMEM;
+		goto cleanup_curl;
+	}
+	return 0;
+
+cleanup_curl:
+	if (s->api)
+		curl_easy_cleanup(s->api);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	hc_map_free(&s->by_name);
+	return rc;
+}
+
+static void target_free(struct scr_target *t)
+{
+	if (t->easy)
+		curl_easy_cleanup(t->easy);
+	free(t->body.p);
+	free(t);
+}
+
+void scr_scraper_free(struct scr_scraper *s)
+{
+	for (uint32_t i = 0; i < s->ntargets; i++)
+		target_free(s->targets[i]);
+	free(s->targets);
+	for (uint32_t i = 0; i < s->npool; i++)
+		free(s->pool[i].p);
+	free(s->pool);
+	free(s->api_body.p);
+	if (s->api)
+		curl_easy_cleanup(s->api);
+	if (s->multi)
+		curl_multi_cleanup(s->multi);
+	hc_map_free(&s->by_name);
+	scr_nodelist_free(&s->list);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Sets up (or re-points) a target's easy handle for its node's address. */
+static int target_configure(struct scr_scraper *s, struct scr_target *t)
+{
+	const struct scr_config *cfg = s->cfg;
+	int port = cfg->kubelet_port;
+	long connect_ms = cfg->kubelet_timeout_ms < 5000 ? (long)cfg->kubelet_timeout_ms : 5000;
+	const char *ip = t->node.ip;
+
+	if (cfg->use_node_status_port && t->node.kubelet_port > 0)
+		port = t->node.kubelet_port;
+	/* an IPv6 address needs brackets in a URL */
+	snprintf(t->url, sizeof(t->url), strchr(ip, ':') ? "http://[%s]:%d/stats/summary/"
+							 : "http://%s:%d/stats/summary/",
+		 ip, port);
+	if (t->easy == NULL) {
+		t->easy = curl_easy_init();
+		if (t->easy == NULL)
+			return -ENOMEM;
+		curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, body_cb);
+		curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+		curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+		curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)cfg->kubelet_timeout_ms);
+		curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+		curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SCR_MAX_BODY);
+		curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http");
+		curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
+		curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "heapster-c/scraper");
+		/* TODO(kubeletHttps): CA, client certificate and bearer token here. */
+	}
+	curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
+	t->max_body = SCR_MAX_BODY;
+	return 0;
+}
+
+/* ---- node list -------------------------------------------------------------- */
+
+static size_t api_body_cb(char *data, size_t size, size_t nmemb, void *ud)
+{
+	struct scr_buf *b = ud;
+	size_t n = size * nmemb;
+
+	if (b->len + n > API_MAX_BODY)
+		return 0;
+	if (b->len + n + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 256 * 1024;
+		char *p;
+
+		while (ncap < b->len + n + 1)
+			ncap *= 2;
+		p = realloc(b->p, ncap);
+		if (p == NULL)
+			return 0;
+		b->p = p;
+		b->cap = ncap;
+	}
+	memcpy(b->p + b->len, data, n);
+	b->len += n;
+	return n;
+}
+
+/* GET url with the API handle into s->api_body.  0, HC_ERR_HTTP, HC_ERR_TIMEOUT... */
+static int api_get(struct scr_scraper *s, const char *url)
+{
+	CURL *h = s->api;
+	long status = 0;
+	CURLcode cc;
+
+	s->api_body.len = 0;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, api_body_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s->api_body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(s->cfg->resolution_ms / 2));
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "heapster-c/scraper");
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	/* TODO(inClusterConfig, useServiceAccount, https): CA and bearer token here. */
+	cc = curl_easy_perform(h);
+	if (cc != CURLE_OK) {
+		hc_warn("API server %s: %s", url, curl_easy_strerror(cc));
+		return cc == CURLE_OPERATION_TIMEDOUT ? HC_ERR_TIMEOUT : -ECONNREFUSED;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		hc_warn("API server %s: HTTP %ld", url, status);
+		return HC_ERR_HTTP;
+	}
+	return 0;
+}
+
+/* Lists all nodes into s->list (pages followed).  0 or a negative code. */
+static int list_nodes(struct scr_scraper *s)
+{
+	char url[sizeof(s->cfg->api_url) + sizeof(s->list.cont) * 3 + 64];
+	int rc, pages = 0;
+
+	s->list.n = 0;
+	s->list.cont[0] = '\0';
+	do {
+		if (pages == 0) {
+			snprintf(url, sizeof(url), "%s/api/v1/nodes?limit=%d",
+				 s->cfg->api_url, SCR_NODES_PAGE);
+		} else {
+			char *esc = curl_easy_escape(s->api, s->list.cont, 0);
+
+			if (esc == NULL)
+				return -ENOMEM;
+			snprintf(url, sizeof(url), "%s/api/v1/nodes?limit=%d&continue=%s",
+				 s->cfg->api_url, SCR_NODES_PAGE, esc);
+			curl_free(esc);
+		}
+		rc = api_get(s, url);
+		if (rc != 0)
+			return rc;
+		rc = scr_nodes_parse(s->api_body.p, s->api_body.len,
+				     s->cfg->host_id_annotation, &s->list);
+		if (rc != 0) {
+			hc_warn("API server %s: node list: %s", url, hc_strerror(rc));
+			return rc;
+		}
+		if (++pages > 100000)
+			return HC_ERR_PROTO;   /* a server looping on continue */
+	} while (s->list.cont[0] != '\0');
+	return 0;
+}
+
+/* Makes the targets follow s->list: new nodes added, gone nodes released. */
+static int sync_targets(struct scr_scraper *s)
+{
+	uint32_t w = 0;
+	int rc;
+
+	for (uint32_t i = 0; i < s->ntargets; i++)
+		s->targets[i]->listed = 0;
+	for (uint32_t i = 0; i < s->list.n; i++) {
+		const struct scr_node *n = &s->list.nodes[i];
+		struct scr_target *t;
+		uint32_t idx;
+
+		if (hc_map_get(&s->by_name, n->name, strlen(n->name), &idx) == 0) {
+			t = s->targets[idx];
+			if (t->listed)
+				continue;       /* a name listed twice: first wins */
+			if (strcmp(t->node.ip, n->ip) != 0 ||
+			    t->node.kubelet_port != n->kubelet_port) {
+				t->node = *n;
+				rc = target_configure(s, t);
+				if (rc != 0)
+					return rc;
+			}
+			t->node = *n;
+			t->listed = 1;
+			continue;
+		}
+		if (s->ntargets == s->targets_cap) {
+			uint32_t ncap = s->targets_cap ? s->targets_cap * 2 : 64;
+			struct scr_target **p = realloc(s->targets, ncap * sizeof(*p));
+
+			if (p == NULL)
+				return -ENOMEM;
+			s->targets = p;
+			s->targets_cap = ncap;
+		}
+		t = calloc(1, sizeof(*t));
+		if (t == NULL)
+			return -ENOMEM;
+		t->node = *n;
+		t->listed = 1;
+		rc = target_configure(s, t);
+		if (rc == 0)
+			rc = hc_map_put(&s->by_name, t->node.name, strlen(t->node.name),
+					s->ntargets);
+		if (rc != 0) {
+			target_free(t);
+			return rc;
+		}
+		s->targets[s->ntargets++] = t;
+	}
+	/* drop unlisted targets, then re-index the survivors */
+	for (uint32_t i = 0; i < s->ntargets; i++) {
+		struct scr_target *t = s->targets[i];
+
+		if (!t->listed) {
+			hc_debug("node %s left the cluster", t->node.name);
+			target_free(t);
+			continue;
+		}
+		s->targets[w++] = t;
+	}
+	s->ntargets = w;
+	hc_map_clear(&s->by_name);
+	for (uint32_t i = 0; i < s->ntargets; i++) {
+		rc = hc_map_put(&s->by_name, s->targets[i]->node.name,
+				strlen(s->targets[i]->node.name), i);
+		if (rc != 0)
+			return rc;
+	}
+	curl_multi_setopt(s->multi, CURLMOPT_MAXCONNECTS,
+			  (long)(s->ntargets < (uint32_t)s->multi_maxconnects ?
+				 s->ntargets + 8 : (uint32_t)s->multi_maxconnects));
+	return 0;
+}
+
+/* ---- scraping -------------------------------------------------------------- */
+
+static int64_t thread_cpu_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void node_failed(struct scr_scraper *s, struct scr_target *t,
+			struct hc_batch *b, struct scr_round *r, const char *why)
+{
+	b->nodes_failed++;
+	r->nodes_failed++;
+	t->errors++;
+	t->consecutive++;
+	if (hc_ratelimit_ok(&s->node_rl))
+		hc_warn("node %s (%s): %s; %u failure(s) in a row, %llu in all",
+			t->node.name, t->url, why, t->consecutive,
+			(unsigned long long)t->errors);
+}
+
+/* A transfer is over: check it, parse its body into b, release the buffer. */
+static void target_done(struct scr_scraper *s, struct scr_target *t,
+			CURLcode cc, struct hc_batch *b, struct scr_round *r)
+{
+	char why[256];
+	long status = 0;
+	int64_t elapsed = hc_mono_ms() - t->started_mono, cpu0;
+	int rc;
+
+	if (elapsed > r->slowest_ms)
+		r->slowest_ms = elapsed;
+	if (cc != CURLE_OK) {
+		if (t->too_big || cc == CURLE_FILESIZE_EXCEEDED)
+			snprintf(why, sizeof(why), "body larger than %u MiB, cut off",
+				 SCR_MAX_BODY >> 20);
+		else if (t->nomem)
+			snprintf(why, sizeof(why), "out of memory for the body");
+		else
+			snprintf(why, sizeof(why), "%s after %lld ms",
+				 curl_easy_strerror(cc), (long long)elapsed);
+		node_failed(s, t, b, r, why);
+		goto release_body;
+	}
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		snprintf(why, sizeof(why), "HTTP status %ld", status);
+		node_failed(s, t, b, r, why);
+		goto release_body;
+	}
+	t->node.now_ms = hc_now_ms();
+	cpu0 = thread_cpu_us();
+	rc = scr_summary_parse(t->body.p ? t->body.p : "", t->body.len, &t->node, b);
+	r->parse_us += thread_cpu_us() - cpu0;
+	if (rc != 0) {
+		snprintf(why, sizeof(why), "summary of %zu bytes: %s", t->body.len,
+			 hc_strerror(rc));
+		node_failed(s, t, b, r, why);
+		goto release_body;
+	}
+	b->nodes_ok++;
+	r->nodes_ok++;
+	r->bytes += t->body.len;
+	t->ok++;
+	t->consecutive = 0;
+	hc_debug("node %s: %zu bytes in %lld ms", t->node.name, t->body.len,
+		 (long long)elapsed);
+
+release_body:
+	pool_put(s, &t->body);
+}
+
+/* Aborts the transfers still running (stop requested). */
+static void abort_inflight(struct scr_scraper *s, struct scr_target **q, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (q[i]->inflight) {
+			curl_multi_remove_handle(s->multi, q[i]->easy);
+			q[i]->inflight = 0;
+			pool_put(s, &q[i]->body);
+		}
+	}
+}
+
+/* Scrapes every target of q[0..n) into b. */
+static int scrape_targets(struct scr_scraper *s, struct scr_target **q, uint32_t n,
+			  struct hc_batch *b, struct scr_round *r)
+{
+	int64_t t0 = hc_mono_ms(), start_deadline = t0 + s->cfg->resolution_ms / 2;
+	uint32_t next = 0, inflight = 0;
+	int running = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		q[i]->started_mono = 0;
+	for (;;) {
+		CURLMsg *msg;
+		int left;
+
+		while (inflight < (uint32_t)s->max_inflight && next < n) {
+			struct scr_target *t = q[next++];
+			CURLMcode mc;
+
+			if (hc_mono_ms() > start_deadline) {
+				node_failed(s, t, b, r, "could not start within resolution/2");
+				continue;
+			}
+			pool_get(s, &t->body);
+			t->too_big = t->nomem = 0;
+			t->started_mono = hc_mono_ms();
+			mc = curl_multi_add_handle(s->multi, t->easy);
+			if (mc != CURLM_OK) {
+				node_failed(s, t, b, r, curl_multi_strerror(mc));
+				pool_put(s, &t->body);
+				continue;
+			}
+			t->inflight = 1;
+			inflight++;
+		}
+		if (inflight == 0 && next >= n)
+			break;
+		curl_multi_perform(s->multi, &running);
+		while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+			struct scr_target *t;
+
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+			curl_multi_remove_handle(s->multi, msg->easy_handle);
+			t->inflight = 0;
+			inflight--;
+			target_done(s, t, msg->data.result, b, r);
+		}
+		if (s->stop && *s->stop) {
+			abort_inflight(s, q, next);
+			return -EINTR;
+		}
+		if (inflight > 0)
+			curl_multi_poll(s->multi, NULL, 0, 100, NULL);
+	}
+	r->wall_ms = hc_mono_ms() - t0;
+	return 0;
+}
+
+int scr_scrape_round(struct scr_scraper *s, struct hc_batch *b, struct scr_round *r)
+{
+	struct scr_target **q = NULL;
+	uint32_t nq = 0;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->list_rc = list_nodes(s);
+	if (r->list_rc == 0) {
+		rc = sync_targets(s);
+		if (rc != 0)
+			return rc;
+		s->have_list = 1;
+	} else if (!s->have_list) {
+		return HC_ERR_NOTFOUND;
+	} else {
+		hc_warn("node list unavailable (%s): scraping the %u nodes listed before",
+			hc_strerror(r->list_rc), s->ntargets);
+	}
+	r->nodes_listed = s->ntargets;
+
+	q = malloc((s->ntargets ? s->ntargets : 1) * sizeof(*q));
+	if (q == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < s->ntargets; i++) {
+		struct scr_target *t = s->targets[i];
+
+		if (!t->node.ready) {
+			r->nodes_skipped++;
+			continue;
+		}
+		if (t->node.ip[0] == '\0') {
+			node_failed(s, t, b, r, "no InternalIP or ExternalIP address");
+			continue;
+		}
+		q[nq++] = t;
+	}
+	rc = scrape_targets(s, q, nq, b, r);
+	if (s->node_rl.suppressed > s->node_rl_reported) {
+		hc_warn("%llu more node failure line(s) suppressed",
+			(unsigned long long)(s->node_rl.suppressed - s->node_rl_reported));
+		s->node_rl_reported = s->node_rl.suppressed;
+	}
+	free(q);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * scraper.h - the heapster-scraper process: configuration, the scrape of
+ * one resolution, and the batch dump of --once.
+ *
+ * Process design (see main.c for the loop):
+ *
+ *   every resolution:  list nodes (API server)  ->  scrape all kubelets
+ *   concurrently (libcurl multi, one reused easy handle per node)  ->
+ *   parse each body into the batch as it completes  ->  encode the batch
+ *   onto the processor's queue.
+ *
+ * struct scr_scraper keeps what lives across resolutions: the node targets
+ * (easy handle, keep-alive connection in the multi handle's cache, counters),
+ * the last good node list (kept while the API server is down), a pool of
+ * body buffers (only in-flight transfers hold one, so memory follows
+ * concurrency, not cluster size) and the log rate limit.
+ */
+#ifndef SCR_SCRAPER_H
+#define SCR_SCRAPER_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "batch.h"
+#include "log.h"
+#include "nodes.h"
+
+#define SCR_MAX_BODY        (64u << 20)   /* a kubelet body larger than this fails */
+#define SCR_MIN_RESOLUTION  5000          /* ms */
+#define SCR_NODES_PAGE      500           /* ?limit= of node list pages */
+
+struct scr_config {
+	/* --source=kubernetes.summary_api:URL?opts (REFERENCE §2) */
+	char     api_url[512];            /* "http://host:port[/prefix]", no trailing '/' */
+	int      in_cluster;              /* inClusterConfig (default true) */
+	int      insecure;                /* insecure */
+	int      use_service_account;     /* useServiceAccount */
+	int      kubelet_https;           /* kubeletHttps */
+	int      kubelet_port;            /* kubeletPort (default 10255) */
+	int      use_node_status_port;    /* useNodeStatusPort: daemonEndpoints port wins */
+	char     auth[512];               /* auth (kubeconfig path) */
+	char     host_id_annotation[256]; /* host_id_annotation */
+	/* timing, ms */
+	int64_t  resolution_ms;           /* --metric_resolution (>= 5 s) */
+	int64_t  offset_ms;               /* --scrape_offset, <= resolution / 2 */
+	int64_t  kubelet_timeout_ms;      /* --kubelet_timeout: the whole per-node deadline */
+	/* process */
+	char     instance[64];            /* --instance: queue names */
+	int      once;                    /* --once */
+	enum hc_log_level log_level;      /* --log_level */
+	int      max_inflight;            /* --max_concurrent_scrapes */
+	char     bench_file[512];         /* --bench_parse: measure the parser, exit */
+	int      bench_iterations;        /* --bench_iterations */
+};
+
+/*
+ * Go-style duration ("5s", "1m30s", "500ms", "1.5h", "0") -> ms.  0 or
+ * HC_ERR_CONFIG (syntax, negative, overflow).
+ */
+int scr_duration_parse(const char *s, int64_t *ms);
+
+/*
+ * Fills c from a --source value (after $VAR / ${VAR} expansion).  0 or
+ * HC_ERR_CONFIG with the reason logged.  TLS and credential modes are not
+ * implemented yet and are refused with a message saying so.
+ */
+int scr_source_parse(const char *spec, struct scr_config *c);
+
+/*
+ * Parses the command line into c (defaults first).  0, HC_ERR_CONFIG (the
+ * reason logged), or 1 when --help was printed.
+ */
+int scr_config_parse(int argc, char **argv, struct scr_config *c);
+
+/* ---- one scrape --------------------------------------------------------- */
+
+/* Figures of one resolution, for the INFO line. */
+struct scr_round {
+	uint32_t nodes_listed;     /* nodes in the list used */
+	uint32_t nodes_skipped;    /* not Ready */
+	uint32_t nodes_ok;
+	uint32_t nodes_failed;
+	uint64_t bytes;            /* body bytes parsed */
+	int64_t  wall_ms;          /* first request to last answer */
+	int64_t  parse_us;         /* CPU time in the summary parser */
+	int64_t  slowest_ms;       /* slowest node */
+	int      list_rc;          /* node listing: 0 or the error (old list used) */
+};
+
+struct scr_target;
+struct scr_buf {
+	char  *p;
+	size_t len, cap;
+};
+
+struct scr_scraper {
+	const struct scr_config *cfg;
+	void                    *multi;     /* CURLM * */
+	void                    *api;       /* CURL * for the API server */
+	struct scr_buf           api_body;
+	struct scr_target      **targets;   /* heap-allocated: stable addresses */
+	uint32_t                 ntargets, targets_cap;
+	struct hc_map            by_name;   /* node name -> index in targets */
+	struct scr_nodelist      list;      /* scratch for listing */
+	int                      have_list; /* a listing succeeded once */
+	struct scr_buf          *pool;      /* free body buffers */
+	uint32_t                 npool, pool_cap;
+	struct hc_ratelimit      node_rl;   /* node failure lines */
+	uint64_t                 node_rl_reported;
+	int                      max_inflight;
+	int                      multi_maxconnects;
+	volatile sig_atomic_t   *stop;      /* set by SIGTERM/SIGINT */
+};
+
+/* 0 or a negative code.  stop may be NULL. */
+int  scr_scraper_init(struct scr_scraper *s, const struct scr_config *cfg,
+		      volatile sig_atomic_t *stop);
+void scr_scraper_free(struct scr_scraper *s);
+
+/*
+ * Lists nodes (keeping the previous list if the API server fails) and
+ * scrapes every Ready node into b (which the caller has reset with its
+ * timestamp).  b->nodes_ok / nodes_failed are counted.  0, or -EINTR when
+ * stopped, or HC_ERR_NOTFOUND when no node list was ever obtained.
+ */
+int  scr_scrape_round(struct scr_scraper *s, struct hc_batch *b,
+		      struct scr_round *r);
+
+/* ---- output ----------------------------------------------------------- */
+
+/* Writes b as JSON (see dump.c); groups b.  0 or a negative code. */
+int  scr_dump_json(FILE *f, struct hc_batch *b);
+
+/* --bench_parse: parses a summary file N times and prints MB per CPU second. */
+int  scr_bench_parse(const char *path, int iterations);
+
+#endif

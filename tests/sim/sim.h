@@ -1,0 +1,295 @@
+/*
+ * sim.h - shared declarations of heapster-sim, the cluster simulator that
+ * stands in for a Kubernetes API server and its kubelets in tests/benchmarks.
+ *
+ * Modules (one prefix each):
+ *   sim_main.c     sim_    options, startup, signals, shutdown report
+ *   sim_buf.[ch]   sb_/fmt_/jw_  buffers and hand-rolled formatters
+ *   sim_model.c    model_  the deterministic cluster: nodes, pods, containers,
+ *                          values as functions of (seed, node, pod, ctr, t),
+ *                          faults, resourceVersions and the watch event ring
+ *   sim_http.c     http_   epoll event loop, connections, HTTP/1.1 parsing,
+ *                          response framing, streaming, buffer pool
+ *   sim_kubelet.c  kubelet_ /stats/summary, /metrics/resource, /pods, faults
+ *   sim_api.c      api_    API server lists, paging, watches, Status errors
+ *   sim_ctl.c      ctl_    /sim/truth, /sim/stats, /sim/fault, /sim/nodes
+ *
+ * The process is single-threaded; the whole simulated cluster lives in the
+ * global `sim` (sim_state).  Nothing about a pod or container is stored: its
+ * parameters are recomputed from hashes whenever needed (cheap, and it makes
+ * growing/shrinking the cluster trivial).  Errors are reported as 0 or a
+ * negative errno-style code.
+ */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim_buf.h"
+
+#define SIM_MAX_NODES 62500
+#define SIM_MAX_PODS 250
+#define SIM_MAX_CTRS 16
+#define SIM_MAX_NS 1000
+#define SIM_MAX_START_FAULTS 256
+
+/* ---------------------------------------------------------------- faults */
+
+enum sim_fault {
+    FAULT_NONE = 0,
+    FAULT_REFUSE,    /* reset the connection as soon as it is accepted */
+    FAULT_HANG,      /* accept, read, never answer */
+    FAULT_HTTP500,   /* 500 Internal Server Error */
+    FAULT_GARBAGE,   /* 200 with a non-JSON body */
+    FAULT_TRUNCATED, /* 200 with the JSON cut in the middle */
+    FAULT_HUGE,      /* 200 with a 1 GiB body streamed in pieces */
+    FAULT_DRIP,      /* the real body, one byte per second */
+    FAULT_NOTREADY,  /* Ready=False in the node list; kubelet still answers */
+    FAULT__COUNT
+};
+
+const char *model_fault_name(int kind);
+int model_fault_parse(const char *s); /* kind or -EINVAL */
+
+/* ----------------------------------------------------------------- model */
+
+enum owner_kind { OWN_REPLICASET, OWN_DAEMONSET, OWN_STATEFULSET, OWN_JOB };
+
+typedef struct model_ctr {
+    int64_t t0;               /* container start (unix s) */
+    uint64_t cpu_rate;        /* nanocores, constant */
+    uint64_t cpu_base;        /* usageCoreNanoSeconds at t0 */
+    uint64_t ws, usage, rss;  /* memory gauges, bytes */
+    uint64_t mem_request, mem_limit; /* bytes, 0 = unset */
+    uint32_t cpu_request_m, cpu_limit_m; /* millicores, 0 = unset */
+    uint64_t pf_rate, pf_base, mpf_rate, mpf_base;
+    uint64_t rootfs_used, logs_used;
+    uint32_t rootfs_inodes, logs_inodes;
+    uint32_t restarts;
+    uint32_t image_minor;
+} model_ctr;
+
+typedef struct model_pod {
+    uint32_t node, idx;
+    uint32_t ns;              /* index into sim->ns_name */
+    int owner;                /* enum owner_kind */
+    uint32_t group;           /* app group: image and owner names */
+    int qos;                  /* 0 BestEffort, 1 Guaranteed, 2 Burstable */
+    int64_t t0;
+    int nctr;
+    uint64_t rx_rate, rx_base, tx_rate, tx_base;
+    uint64_t rxe_rate, rxe_base, txe_rate, txe_base;
+    bool has_data_vol;
+    uint64_t data_used;
+    uint32_t data_inodes;
+    uint32_t process_count;
+    char api_vol[32];         /* "kube-api-access-xxxxx" */
+    char hash10[12];          /* pod-template-hash / revision hash */
+    model_ctr ctr[SIM_MAX_CTRS];
+} model_pod;
+
+typedef struct model_sys {    /* the kubelet / runtime system containers */
+    int64_t t0;
+    uint64_t cpu_rate, cpu_base, ws, usage, rss, pf_rate, pf_base;
+} model_sys;
+
+typedef struct model_node {
+    uint32_t idx;
+    int64_t t0;                       /* node boot: start - 1 day */
+    model_sys kubelet, runtime;
+    uint64_t fs_cap, fs_used, fs_inodes, fs_inodes_used;
+    uint64_t img_used, img_inodes_used;
+} model_node;
+
+/* Sums over a node's pods (the "pods" system container) and the node. */
+typedef struct model_totals {
+    uint64_t cpu_rate, cpu_ns, ws, usage, rss, pf, mpf;
+    uint64_t rx, tx, rxe, txe;                 /* counters at t */
+    uint64_t rx_rate, tx_rate, rxe_rate, txe_rate;
+    uint64_t pf_rate, mpf_rate;
+    uint32_t processes;
+} model_totals;
+
+/* value of a counter that advances at `rate` per second since t0 */
+static inline uint64_t model_counter(uint64_t base, uint64_t rate, int64_t t0, int64_t t)
+{
+    return base + (t > t0 ? rate * (uint64_t)(t - t0) : 0);
+}
+
+void model_node_get(uint32_t i, model_node *n);
+void model_pod_get(uint32_t i, uint32_t j, model_pod *p);
+/* pods[]: all sim->o.pods pods of node i, filled by this call */
+void model_node_pods(uint32_t i, model_pod *pods);
+void model_totals_pods(const model_pod *pods, uint32_t np, int64_t t, model_totals *tot);
+void model_totals_node(const model_node *n, const model_totals *pods, int64_t t, model_totals *tot);
+
+char *model_node_name(char *p, uint32_t i);          /* sim-node-<i> */
+char *model_node_ip(char *p, uint32_t i);            /* 127.0.x.y */
+char *model_pod_name(char *p, uint32_t i, uint32_t j); /* pod-<i>-<j> */
+char *model_ctr_name(char *p, int k);                /* c<k> */
+char *model_uid(char *p, uint64_t tag, uint64_t a, uint64_t b, uint64_t c); /* 36 chars */
+char *model_owner_name(char *p, const model_pod *pod);
+uint64_t model_hash(uint64_t tag, uint64_t a, uint64_t b, uint64_t c);
+int model_node_parse(const char *name, size_t n);    /* index or -ENOENT */
+int model_node_from_ip(uint32_t ip_host_order);      /* index or -ENOENT */
+
+enum { UID_NODE = 1, UID_POD, UID_NS, UID_OWNER, UID_BOOT, UID_MACHINE };
+
+/* --------------------------------------------------- API objects / events */
+
+enum { EV_ADDED, EV_MODIFIED, EV_DELETED };
+enum { KIND_NODE, KIND_POD, KIND_NS };
+
+typedef struct model_event {
+    uint64_t rv;
+    uint32_t node;
+    uint16_t pod;
+    uint8_t type, kind;
+    uint8_t ready;            /* node Ready status at the event */
+} model_event;
+
+int model_set_fault(uint32_t i, int kind);   /* emits MODIFIED on readiness change */
+int model_set_node_count(uint32_t n);        /* emits ADDED/DELETED */
+const model_event *model_event_at(uint64_t rv); /* NULL when not kept */
+uint64_t model_pod_rv(uint32_t i, uint32_t j);
+
+/* ------------------------------------------------------------ global state */
+
+typedef struct sim_opts {
+    uint32_t nodes, pods, namespaces, containers;
+    uint16_t api_port, kubelet_port;
+    uint64_t seed;
+    int64_t start;            /* 0 = now */
+    const char *pidfile;
+    bool quiet;
+    int nfaults;
+    struct { uint32_t node; int kind; } faults[SIM_MAX_START_FAULTS];
+} sim_opts;
+
+typedef struct sim_stats {
+    uint64_t summaries, metrics, kubelet_pods, fault_responses;
+    uint64_t kubelet_requests, api_requests;
+    uint64_t kubelet_bytes, api_bytes;
+    uint64_t connections;
+} sim_stats;
+
+typedef struct sim_state {
+    sim_opts o;
+    int64_t start;            /* simulator start (unix s) */
+    uint32_t node_count;      /* current number of nodes */
+    uint8_t *fault;           /* [SIM_MAX_NODES] enum sim_fault */
+    uint64_t *node_rv;        /* [SIM_MAX_NODES] node object resourceVersion */
+    uint64_t *pods_rv;        /* [SIM_MAX_NODES] rv of pod 0; pod j has +j */
+    uint32_t *served;         /* [SIM_MAX_NODES] summaries served */
+    int64_t *last_sample;     /* [SIM_MAX_NODES] t of the last summary */
+    uint64_t rv;              /* current (latest) resourceVersion */
+    uint64_t watch_valid_rv;  /* watches from an older rv get 410 */
+    model_event *ev;          /* ring of change events */
+    size_t ev_cap, ev_head, ev_count;
+    char ns_name[SIM_MAX_NS][16];
+    uint8_t ns_len[SIM_MAX_NS];
+    sim_stats st;
+} sim_state;
+
+extern sim_state *sim;
+
+static inline bool model_node_ready(uint32_t i) { return sim->fault[i] != FAULT_NOTREADY; }
+
+int model_init(void);
+void model_free(void);
+
+/* ------------------------------------------------------------------- http */
+
+enum { HTTP_GET = 1, HTTP_POST, HTTP_HEAD, HTTP_OTHER };
+enum { LST_API, LST_KUBELET };
+
+typedef struct http_req {
+    int method;
+    const char *path;
+    size_t path_len;
+    const char *query;        /* after '?', or the form body of a POST */
+    size_t query_len;
+} http_req;
+
+typedef struct http_conn http_conn;
+
+typedef enum { PRODUCE_MORE, PRODUCE_IDLE, PRODUCE_DONE } http_produce_rc;
+typedef http_produce_rc (*http_producer)(http_conn *c);
+
+/* State of an API watch stream (sim_api.c), embedded in its connection. */
+typedef struct api_watch {
+    int kind;                 /* KIND_* */
+    int ns;                   /* namespace filter or -1 */
+    int node;                 /* spec.nodeName / metadata.name filter or -1 */
+    int name_ns;              /* metadata.name filter on namespaces or -1 */
+    uint64_t next_rv;         /* last rv delivered */
+    uint64_t dump_next;       /* initial ADDED dump: next global index */
+    bool dumping;
+    int64_t deadline_ms;      /* unix ms, 0 = none */
+} api_watch;
+
+struct http_conn {
+    int fd;
+    int listener;             /* LST_* */
+    int node;                 /* kubelet node index from the dialed address, or -1 */
+    bool closed, peer_eof, close_after, hang, drip, head, in_watch, in_timed;
+    char *in;
+    size_t in_len, in_cap;
+    sb *out;
+    size_t out_pos;           /* next byte of out to send */
+    size_t drip_from;         /* with drip: bytes before this go at full speed */
+    int64_t drip_next_ms;     /* with drip: when the next byte may go */
+    http_producer producer;
+    uint64_t huge_left;       /* FAULT_HUGE: body bytes still to produce */
+    void *pstate;             /* producer state (malloc'd), freed with the connection */
+    api_watch watch;
+    http_conn *w_prev, *w_next;   /* watch list */
+    http_conn *t_prev, *t_next;   /* timed list (drip, watch deadlines) */
+    http_conn *grave_next;
+};
+
+int http_query_get(const http_req *r, const char *name, char *out, size_t outsz);
+bool http_path_is(const http_req *r, const char *s);
+
+/* Start a body: returns the connection's output buffer positioned after
+ * space reserved for the header.  Finish with http_send(). */
+sb *http_body(http_conn *c);
+void http_send(http_conn *c, int status, const char *ctype);
+void http_send_simple(http_conn *c, int status, const char *ctype, const char *body, size_t n);
+/* Header with Content-Length `total` but no body yet; producer streams it. */
+void http_send_stream(http_conn *c, int status, const char *ctype, uint64_t total,
+                      http_producer producer);
+/* Chunked (watch) response: header now, producer appends chunks. */
+void http_send_chunked(http_conn *c, int status, const char *ctype, http_producer producer);
+void http_chunk(http_conn *c, const char *data, size_t n);
+void http_chunk_end(http_conn *c);
+sb *http_outbuf(http_conn *c);
+void http_reset(http_conn *c);       /* RST the connection now */
+void http_set_hang(http_conn *c);
+void http_set_drip(http_conn *c);    /* drip the body of the queued response */
+void http_timed(http_conn *c, bool on);
+void http_watching(http_conn *c, bool on);
+void http_kick_watchers(void);       /* new events: pump every watch stream */
+size_t http_pending(const http_conn *c);
+int64_t http_now(void);              /* wall time, whole seconds */
+int64_t http_now_ms(void);           /* wall time, milliseconds */
+
+int http_listen(uint16_t api_port, uint16_t kubelet_port);
+int http_run(void);                  /* until SIGINT/SIGTERM */
+void http_shutdown(void);
+
+/* ------------------------------------------------------------- handlers */
+
+void kubelet_handle(http_conn *c, const http_req *r);
+void api_handle(http_conn *c, const http_req *r);
+void api_status(http_conn *c, int code, const char *reason, const char *msg);
+void ctl_handle(http_conn *c, const http_req *r);
+
+/* shared renderers */
+void api_render_node(sb *b, uint32_t i, uint64_t rv, bool ready, bool typed, int64_t now);
+void api_render_pod(sb *b, const model_pod *pod, uint64_t rv, bool typed);
+void kubelet_render_summary(sb *b, uint32_t i, int64_t t);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * sim_main.c - heapster-sim entry point (prefix sim_).
+ *
+ * heapster-sim simulates a Kubernetes cluster for heapster-c's tests and
+ * benchmarks: an API server on 127.0.0.1:API_PORT and one kubelet per node,
+ * node i answering on 127.0.(1 + i/250).(1 + i%250):KUBELET_PORT (all through
+ * one socket bound to 0.0.0.0).  Every value it serves is a deterministic
+ * function of the seed, the object and the current second, and /sim/truth
+ * exposes those values so tests can check a pipeline end to end.  See
+ * tests/sim/README.md for the full description.
+ *
+ * This file parses the options, raises RLIMIT_NOFILE, sets up the model and
+ * the sockets, prints the "ready" line, runs the event loop until SIGINT or
+ * SIGTERM and prints a serving/CPU summary on exit.
+ */
+#include "sim.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+sim_state *sim;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: heapster-sim [--nodes N] [--pods P] [--namespaces K] [--containers C]\n"
+            "                    [--api-port PORT] [--kubelet-port PORT] [--seed S]\n"
+            "                    [--start-time UNIX] [--fault NODE:KIND]... [--pidfile F] [--quiet]\n"
+            "  --nodes N          nodes (default 10, 0..%d)\n"
+            "  --pods P           pods per node (default 10, 0..%d)\n"
+            "  --namespaces K     namespaces: default, kube-system, ns-2.. (default 4, 1..%d)\n"
+            "  --containers C     max containers per pod, pods get 1..C (default 2, 1..%d)\n"
+            "  --api-port PORT    API server port on 127.0.0.1 (default 18080)\n"
+            "  --kubelet-port P   kubelet port on 0.0.0.0 (default 10255)\n"
+            "  --seed S           value seed (default 1)\n"
+            "  --start-time T     pretend the simulator started at unix time T (default now)\n"
+            "  --fault NODE:KIND  e.g. sim-node-3:http500; kinds: none refuse hang http500\n"
+            "                     garbage truncated huge drip notready (repeatable)\n"
+            "  --pidfile F        write the pid to F (removed on exit)\n"
+            "  --quiet            no log lines on stderr\n",
+            SIM_MAX_NODES, SIM_MAX_PODS, SIM_MAX_NS, SIM_MAX_CTRS);
+}
+
+/* Parse an unsigned decimal in [lo, hi]. 0 or -EINVAL. */
+static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!s || !*s || *s == '-')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end || v < lo || v > hi)
+        return -EINVAL;
+    *out = v;
+    return 0;
+}
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+    fprintf(stderr, "heapster-sim: bad value for %s: '%s' (%s)\n", opt, val ? val : "", why);
+    return -EINVAL;
+}
+
+static bool is_value_option(const char *opt)
+{
+    static const char *const names[] = {
+        "--nodes", "--pods", "--namespaces", "--containers", "--api-port", "--kubelet-port",
+        "--seed", "--start-time", "--pidfile", "--fault",
+    };
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+        if (strcmp(opt, names[k]) == 0)
+            return true;
+    return false;
+}
+
+static int parse_args(int argc, char **argv, sim_opts *o)
+{
+    o->nodes = 10;
+    o->pods = 10;
+    o->namespaces = 4;
+    o->containers = 2;
+    o->api_port = 18080;
+    o->kubelet_port = 10255;
+    o->seed = 1;
+
+    for (int i = 1; i < argc; i++) {
+        char *opt = argv[i], *val = NULL, *eq;
+        uint64_t v;
+
+        if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        if (strcmp(opt, "--quiet") == 0) {
+            o->quiet = true;
+            continue;
+        }
+        if (strncmp(opt, "--", 2) != 0) {
+            fprintf(stderr, "heapster-sim: unexpected argument '%s'\n", opt);
+            return -EINVAL;
+        }
+        eq = strchr(opt, '=');
+        if (eq)
+            *eq = 0;
+        if (!is_value_option(opt)) {
+            fprintf(stderr, "heapster-sim: unknown option '%s' (see --help)\n", opt);
+            return -EINVAL;
+        }
+        if (eq) {
+            val = eq + 1;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            fprintf(stderr, "heapster-sim: option %s needs a value\n", opt);
+            return -EINVAL;
+        }
+#define NUM(name, lo, hi, field)                                                   \
+        if (strcmp(opt, name) == 0) {                                              \
+            if (parse_u64(val, lo, hi, &v) < 0)                                    \
+                return bad(name, val, "expected an integer in " #lo ".." #hi);     \
+            o->field = (__typeof__(o->field))v;                                    \
+            continue;                                                              \
+        }
+        NUM("--nodes", 0, 62500, nodes)
+        NUM("--pods", 0, 250, pods)
+        NUM("--namespaces", 1, 1000, namespaces)
+        NUM("--containers", 1, 16, containers)
+        NUM("--api-port", 1, 65535, api_port)
+        NUM("--kubelet-port", 1, 65535, kubelet_port)
+        NUM("--seed", 0, UINT64_MAX, seed)
+        NUM("--start-time", 1, 253402300799ULL, start)
+#undef NUM
+        if (strcmp(opt, "--pidfile") == 0) {
+            o->pidfile = val;
+            continue;
+        }
+        if (strcmp(opt, "--fault") == 0) {
+            char *colon = strrchr(val, ':');
+            int node, kind;
+            if (!colon)
+                return bad("--fault", val, "expected NODE:KIND");
+            node = model_node_parse(val, (size_t)(colon - val));
+            if (node < 0)
+                return bad("--fault", val, "node must be sim-node-<N>, N < 62500");
+            kind = model_fault_parse(colon + 1);
+            if (kind < 0)
+                return bad("--fault", val,
+                           "kinds: none refuse hang http500 garbage truncated huge drip notready");
+            if (o->nfaults == SIM_MAX_START_FAULTS)
+                return bad("--fault", val, "too many --fault options");
+            o->faults[o->nfaults].node = (uint32_t)node;
+            o->faults[o->nfaults].kind = kind;
+            o->nfaults++;
+            continue;
+        }
+        fprintf(stderr, "heapster-sim: unknown option '%s' (see --help)\n", opt);
+        return -EINVAL;
+    }
+    if (o->api_port == o->kubelet_port) {
+        fprintf(stderr, "heapster-sim: --api-port and --kubelet-port must differ\n");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+static int write_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f)
+        return -errno;
+    fprintf(f, "%ld\n", (long)getpid());
+    if (fclose(f) != 0)
+        return -errno;
+    return 0;
+}
+
+static void report(void)
+{
+    struct rusage ru;
+    double cpu;
+
+    if (sim->o.quiet)
+        return;
+    getrusage(RUSAGE_SELF, &ru);
+    cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+          (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    fprintf(stderr,
+            "heapster-sim: exiting: summaries=%llu metrics=%llu faults=%llu kubelet_bytes=%llu "
+            "api_bytes=%llu connections=%llu cpu=%.3fs (user %.3f, sys %.3f)\n",
+            (unsigned long long)sim->st.summaries, (unsigned long long)sim->st.metrics,
+            (unsigned long long)sim->st.fault_responses, (unsigned long long)sim->st.kubelet_bytes,
+            (unsigned long long)sim->st.api_bytes, (unsigned long long)sim->st.connections, cpu,
+            (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+}
+
+int main(int argc, char **argv)
+{
+    static sim_state state;
+    int err, rc = 1;
+    uint32_t last;
+
+    sim = &state;
+    if (parse_args(argc, argv, &sim->o) < 0)
+        return 2;
+    raise_nofile();
+    sim->start = sim->o.start ? sim->o.start : (int64_t)time(NULL);
+    err = model_init();
+    if (err < 0) {
+        fprintf(stderr, "heapster-sim: cannot allocate the model: %s\n", strerror(-err));
+        return 1;
+    }
+    err = http_listen(sim->o.api_port, sim->o.kubelet_port);
+    if (err < 0)
+        goto cleanup_http;
+    if (sim->o.pidfile && (err = write_pidfile(sim->o.pidfile)) < 0) {
+        fprintf(stderr, "heapster-sim: cannot write %s: %s\n", sim->o.pidfile, strerror(-err));
+        goto cleanup_http;
+    }
+    last = sim->o.nodes ? sim->o.nodes - 1 : 0;
+    printf("heapster-sim: ready api=127.0.0.1:%u kubelets=127.0.%u.%u-127.0.%u.%u:%u nodes=%u pods=%u\n",
+           sim->o.api_port, 1u, 1u, 1 + last / 250, 1 + last % 250, sim->o.kubelet_port,
+           sim->o.nodes, sim->o.pods);
+    fflush(stdout);
+    err = http_run();
+    if (err < 0)
+        fprintf(stderr, "heapster-sim: event loop failed: %s\n", strerror(-err));
+    else
+        rc = 0;
+    report();
+    if (sim->o.pidfile)
+        unlink(sim->o.pidfile);
+cleanup_http:
+    http_shutdown();
+    model_free();
+    return rc;
+}

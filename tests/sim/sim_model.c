@@ -1,0 +1,462 @@
+/*
+ * sim_model.c - the simulated cluster (prefix model_).
+ *
+ * Every parameter of a node, pod or container is a pure function of
+ * (seed, node index, pod index, container index): a splitmix64 hash of those
+ * is computed on demand and sliced into fields (rates, gauges, start times,
+ * owners, requests).  Counters are "base + rate * (t - t0)" with integer
+ * arithmetic, so any value served at time t can be recomputed exactly by a
+ * test from /sim/truth.  Pod values are sums over their containers, node
+ * values sums over pods plus the kubelet and runtime system containers.
+ *
+ * The only mutable state is per node: the fault kind, the resourceVersion of
+ * the node object and of its pods, and serving statistics; plus the global
+ * resourceVersion and a ring of change events that API watches replay.  Each
+ * event takes exactly one resourceVersion, so the ring is indexed by rv.
+ */
+#include "sim.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EV_RING_CAP ((size_t)1 << 20)
+#define INITIAL_NODE_RV 10000
+#define INITIAL_PODS_RV 20000
+#define INITIAL_RV 100000
+
+#define GiB ((uint64_t)1 << 30)
+#define MiB ((uint64_t)1 << 20)
+#define PAGE 4096u
+
+enum { TAG_NODE = 11, TAG_POD, TAG_CTR, TAG_OWNER, TAG_SYS };
+
+static const char *const fault_names[FAULT__COUNT] = {
+    "none", "refuse", "hang", "http500", "garbage", "truncated", "huge", "drip", "notready",
+};
+
+/* Alphabet Kubernetes uses for generated name suffixes (no vowels). */
+static const char name_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+
+const char *model_fault_name(int kind)
+{
+    return kind >= 0 && kind < FAULT__COUNT ? fault_names[kind] : "?";
+}
+
+int model_fault_parse(const char *s)
+{
+    for (int k = 0; k < FAULT__COUNT; k++)
+        if (strcmp(s, fault_names[k]) == 0)
+            return k;
+    return -EINVAL;
+}
+
+/* ---------------------------------------------------------------- hashing */
+
+static inline uint64_t mix64(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t model_hash(uint64_t tag, uint64_t a, uint64_t b, uint64_t c)
+{
+    return mix64(mix64(mix64(mix64(sim->o.seed ^ (tag << 56)) ^ a) ^ b) ^ c);
+}
+
+/* Field n of an object whose base hash is h: independent-looking values. */
+static inline uint64_t hf(uint64_t h, uint64_t n) { return mix64(h + n * 0x632be59bd9b4e019ULL); }
+
+/* ------------------------------------------------------------------ names */
+
+char *model_node_name(char *p, uint32_t i)
+{
+    P_LIT(p, "sim-node-");
+    return fmt_u64(p, i);
+}
+
+char *model_node_ip(char *p, uint32_t i)
+{
+    P_LIT(p, "127.0.");
+    p = fmt_u64(p, 1 + i / 250);
+    *p++ = '.';
+    return fmt_u64(p, 1 + i % 250);
+}
+
+char *model_pod_name(char *p, uint32_t i, uint32_t j)
+{
+    P_LIT(p, "pod-");
+    p = fmt_u64(p, i);
+    *p++ = '-';
+    return fmt_u64(p, j);
+}
+
+char *model_ctr_name(char *p, int k)
+{
+    *p++ = 'c';
+    return fmt_u64(p, (uint64_t)k);
+}
+
+/* RFC 4122-looking version-4 UID, 36 characters. */
+char *model_uid(char *p, uint64_t tag, uint64_t a, uint64_t b, uint64_t c)
+{
+    uint64_t h1 = model_hash(0x80 | tag, a, b, c), h2 = mix64(h1);
+
+    h1 = (h1 & ~0xf000ULL) | 0x4000ULL;                      /* version 4 */
+    h2 = (h2 & ~(0xcULL << 60)) | (0x8ULL << 60);            /* variant */
+    p = fmt_hex(p, h1 >> 32, 4);
+    *p++ = '-';
+    p = fmt_hex(p, h1 >> 16, 2);
+    *p++ = '-';
+    p = fmt_hex(p, h1, 2);
+    *p++ = '-';
+    p = fmt_hex(p, h2 >> 48, 2);
+    *p++ = '-';
+    return fmt_hex(p, h2, 6);
+}
+
+static void suffix(char *out, uint64_t h, int n)
+{
+    for (int k = 0; k < n; k++) {
+        out[k] = name_alphabet[h % (sizeof(name_alphabet) - 1)];
+        h /= sizeof(name_alphabet) - 1;
+    }
+    out[n] = 0;
+}
+
+char *model_owner_name(char *p, const model_pod *pod)
+{
+    switch (pod->owner) {
+    case OWN_REPLICASET:
+        P_LIT(p, "app-");
+        p = fmt_u64(p, pod->group);
+        *p++ = '-';
+        return fmt_str(p, pod->hash10);
+    case OWN_DAEMONSET:
+        P_LIT(p, "agent-");
+        break;
+    case OWN_STATEFULSET:
+        P_LIT(p, "db-");
+        break;
+    default:
+        P_LIT(p, "batch-");
+        break;
+    }
+    return fmt_u64(p, pod->group);
+}
+
+int model_node_parse(const char *name, size_t n)
+{
+    uint64_t v = 0;
+    size_t k = 9;
+
+    if (n <= 9 || memcmp(name, "sim-node-", 9) != 0 || n > 9 + 6)
+        return -ENOENT;
+    if (name[9] == '0' && n > 10)
+        return -ENOENT;
+    for (; k < n; k++) {
+        if (name[k] < '0' || name[k] > '9')
+            return -ENOENT;
+        v = v * 10 + (uint64_t)(name[k] - '0');
+    }
+    return v < SIM_MAX_NODES ? (int)v : -ENOENT;
+}
+
+int model_node_from_ip(uint32_t ip)
+{
+    uint32_t x = (ip >> 8) & 255, y = ip & 255;
+
+    if ((ip >> 16) != ((127u << 8) | 0) || x < 1 || x > 250 || y < 1 || y > 250)
+        return -ENOENT;
+    return (int)((x - 1) * 250 + (y - 1));
+}
+
+/* ------------------------------------------------------------- parameters */
+
+static void ctr_fill(model_ctr *c, uint64_t h, int qos_mode, int64_t pod_t0, int k)
+{
+    uint64_t u, extra;
+
+    memset(c, 0, sizeof(*c));
+    c->restarts = hf(h, 1) % 20 == 0 ? 1 + (uint32_t)(hf(h, 2) % 4) : 0;
+    c->t0 = pod_t0 + 2 + k + 60 * (int64_t)c->restarts;
+    u = hf(h, 3) % 500;
+    c->cpu_rate = 1000000 + u * u * 1996;          /* 1m .. 499m cores, skewed low */
+    c->cpu_base = (hf(h, 4) % 10000) * 1000000;
+    if (qos_mode >= 2) {                           /* not BestEffort: requests */
+        c->cpu_request_m = 10 * (1 + (uint32_t)(hf(h, 5) % 50));
+        c->mem_request = (16 + hf(h, 6) % 241) * MiB;
+        if (qos_mode <= 3) {                       /* Guaranteed */
+            c->cpu_limit_m = c->cpu_request_m;
+            c->mem_limit = c->mem_request;
+        } else if (qos_mode <= 7) {                /* Burstable, limits 2x */
+            c->cpu_limit_m = 2 * c->cpu_request_m;
+            c->mem_limit = 2 * c->mem_request;
+        }
+    }
+    if (c->mem_limit)
+        c->ws = c->mem_limit * (30 + hf(h, 7) % 60) / 100 / PAGE * PAGE;
+    else
+        c->ws = (1024 + hf(h, 7) % 65536) * PAGE;  /* 4 MiB .. 260 MiB */
+    extra = (hf(h, 8) % 8192) * PAGE;
+    if (c->mem_limit && c->ws + extra > c->mem_limit)
+        extra = (c->mem_limit - c->ws) / 2 / PAGE * PAGE;
+    c->usage = c->ws + extra;
+    c->rss = c->ws / PAGE * 7 / 8 * PAGE;
+    c->pf_rate = 1 + hf(h, 9) % 200;
+    c->pf_base = hf(h, 10) % 100000;
+    c->mpf_rate = hf(h, 11) % 10 == 0;
+    c->mpf_base = hf(h, 12) % 50;
+    c->rootfs_used = (1 + hf(h, 13) % 2048) * PAGE;
+    c->rootfs_inodes = 1 + (uint32_t)(hf(h, 14) % 100);
+    c->logs_used = (1 + hf(h, 15) % 256) * PAGE;
+    c->logs_inodes = 1;
+    c->image_minor = (uint32_t)(hf(h, 16) % 20);
+}
+
+void model_pod_get(uint32_t i, uint32_t j, model_pod *p)
+{
+    uint64_t h = model_hash(TAG_POD, i, j, 0), u;
+    int mode;
+
+    p->node = i;
+    p->idx = j;
+    p->ns = (uint32_t)(((uint64_t)i * sim->o.pods + j) % sim->o.namespaces);
+    u = hf(h, 1) % 100;
+    p->owner = u < 65 ? OWN_REPLICASET : u < 77 ? OWN_DAEMONSET : u < 90 ? OWN_STATEFULSET : OWN_JOB;
+    p->group = (uint32_t)(hf(h, 2) % 20);
+    mode = (int)(hf(h, 3) % 10);
+    p->qos = mode < 2 ? 0 : mode < 4 ? 1 : 2;
+    p->t0 = sim->start - 60 * (int64_t)(5 + hf(h, 4) % 1380);
+    p->nctr = 1 + (int)(hf(h, 5) % sim->o.containers);
+    p->rx_rate = 100 + hf(h, 6) % 2000000;
+    p->rx_base = hf(h, 7) % 1000000000;
+    p->tx_rate = 100 + hf(h, 8) % 1000000;
+    p->tx_base = hf(h, 9) % 1000000000;
+    p->rxe_rate = hf(h, 10) % 16 == 0;
+    p->rxe_base = (hf(h, 10) >> 8) % 100;
+    p->txe_rate = hf(h, 11) % 16 == 0;
+    p->txe_base = (hf(h, 11) >> 8) % 100;
+    p->has_data_vol = hf(h, 12) & 1;
+    p->data_used = (1 + hf(h, 13) % 25600) * PAGE;
+    p->data_inodes = 1 + (uint32_t)(hf(h, 14) % 50);
+    p->process_count = (uint32_t)p->nctr + (uint32_t)(hf(h, 15) % 3);
+    memcpy(p->api_vol, "kube-api-access-", 16);
+    suffix(p->api_vol + 16, hf(h, 16), 5);
+    suffix(p->hash10, model_hash(TAG_OWNER, p->ns, (uint64_t)p->owner, p->group), 10);
+    for (int k = 0; k < p->nctr; k++)
+        ctr_fill(&p->ctr[k], model_hash(TAG_CTR, i, j, (uint64_t)k), mode, p->t0, k);
+}
+
+void model_node_pods(uint32_t i, model_pod *pods)
+{
+    for (uint32_t j = 0; j < sim->o.pods; j++)
+        model_pod_get(i, j, &pods[j]);
+}
+
+static void sys_fill(model_sys *s, uint64_t h, int64_t t0, uint64_t cpu_min, uint64_t ws_pages)
+{
+    s->t0 = t0;
+    s->cpu_rate = cpu_min + hf(h, 1) % 30000000;
+    s->cpu_base = (hf(h, 2) % 1000) * 1000000;
+    s->ws = (ws_pages + hf(h, 3) % 8192) * PAGE;
+    s->usage = s->ws + (hf(h, 4) % 2048) * PAGE;
+    s->rss = s->ws / PAGE * 7 / 8 * PAGE;
+    s->pf_rate = 5 + hf(h, 5) % 20;
+    s->pf_base = hf(h, 6) % 100000;
+}
+
+void model_node_get(uint32_t i, model_node *n)
+{
+    uint64_t h = model_hash(TAG_NODE, i, 0, 0);
+
+    n->idx = i;
+    n->t0 = sim->start - 86400;
+    sys_fill(&n->kubelet, model_hash(TAG_SYS, i, 1, 0), n->t0 + 8, 8000000, 12288);
+    sys_fill(&n->runtime, model_hash(TAG_SYS, i, 2, 0), n->t0 + 3, 4000000, 20480);
+    n->fs_cap = 100 * GiB;
+    n->fs_used = (2621440 + hf(h, 1) % 2621440) * PAGE;  /* 10..20 GiB */
+    n->fs_inodes = 6553600;
+    n->fs_inodes_used = 150000 + hf(h, 2) % 100000;
+    n->img_used = (524288 + hf(h, 3) % 262144) * PAGE;   /* 2..3 GiB */
+    n->img_inodes_used = 30000 + hf(h, 4) % 20000;
+}
+
+void model_totals_pods(const model_pod *pods, uint32_t np, int64_t t, model_totals *tot)
+{
+    memset(tot, 0, sizeof(*tot));
+    for (uint32_t j = 0; j < np; j++) {
+        const model_pod *p = &pods[j];
+        for (int k = 0; k < p->nctr; k++) {
+            const model_ctr *c = &p->ctr[k];
+            tot->cpu_rate += c->cpu_rate;
+            tot->cpu_ns += model_counter(c->cpu_base, c->cpu_rate, c->t0, t);
+            tot->ws += c->ws;
+            tot->usage += c->usage;
+            tot->rss += c->rss;
+            tot->pf += model_counter(c->pf_base, c->pf_rate, c->t0, t);
+            tot->mpf += model_counter(c->mpf_base, c->mpf_rate, c->t0, t);
+            tot->pf_rate += c->pf_rate;
+            tot->mpf_rate += c->mpf_rate;
+        }
+        tot->rx += model_counter(p->rx_base, p->rx_rate, p->t0, t);
+        tot->tx += model_counter(p->tx_base, p->tx_rate, p->t0, t);
+        tot->rxe += model_counter(p->rxe_base, p->rxe_rate, p->t0, t);
+        tot->txe += model_counter(p->txe_base, p->txe_rate, p->t0, t);
+        tot->rx_rate += p->rx_rate;
+        tot->tx_rate += p->tx_rate;
+        tot->rxe_rate += p->rxe_rate;
+        tot->txe_rate += p->txe_rate;
+        tot->processes += p->process_count;
+    }
+}
+
+static void add_sys(model_totals *tot, const model_sys *s, int64_t t)
+{
+    tot->cpu_rate += s->cpu_rate;
+    tot->cpu_ns += model_counter(s->cpu_base, s->cpu_rate, s->t0, t);
+    tot->ws += s->ws;
+    tot->usage += s->usage;
+    tot->rss += s->rss;
+    tot->pf += model_counter(s->pf_base, s->pf_rate, s->t0, t);
+    tot->pf_rate += s->pf_rate;
+}
+
+void model_totals_node(const model_node *n, const model_totals *pods, int64_t t, model_totals *tot)
+{
+    *tot = *pods;
+    add_sys(tot, &n->kubelet, t);
+    add_sys(tot, &n->runtime, t);
+    tot->processes += 180;
+}
+
+/* ------------------------------------------------- resourceVersions/events */
+
+static void ev_push(int type, int kind, uint32_t node, uint32_t pod, bool ready)
+{
+    model_event *e;
+
+    if (sim->ev_count == sim->ev_cap) { /* drop the oldest; older watches expire */
+        sim->watch_valid_rv = sim->ev[sim->ev_head].rv;
+        sim->ev_head = (sim->ev_head + 1) % sim->ev_cap;
+        sim->ev_count--;
+    }
+    e = &sim->ev[(sim->ev_head + sim->ev_count) % sim->ev_cap];
+    e->rv = ++sim->rv;
+    e->type = (uint8_t)type;
+    e->kind = (uint8_t)kind;
+    e->node = node;
+    e->pod = (uint16_t)pod;
+    e->ready = ready;
+    sim->ev_count++;
+}
+
+const model_event *model_event_at(uint64_t rv)
+{
+    uint64_t first;
+
+    if (sim->ev_count == 0)
+        return NULL;
+    first = sim->ev[sim->ev_head].rv;
+    if (rv < first || rv - first >= sim->ev_count)
+        return NULL;
+    return &sim->ev[(sim->ev_head + (size_t)(rv - first)) % sim->ev_cap];
+}
+
+uint64_t model_pod_rv(uint32_t i, uint32_t j) { return sim->pods_rv[i] + j; }
+
+int model_set_fault(uint32_t i, int kind)
+{
+    bool was_ready, ready;
+
+    if (i >= SIM_MAX_NODES)
+        return -ENOENT;
+    if (kind < 0 || kind >= FAULT__COUNT)
+        return -EINVAL;
+    was_ready = model_node_ready(i);
+    sim->fault[i] = (uint8_t)kind;
+    ready = model_node_ready(i);
+    if (i < sim->node_count && ready != was_ready) {
+        ev_push(EV_MODIFIED, KIND_NODE, i, 0, ready);
+        sim->node_rv[i] = sim->rv;
+    }
+    return 0;
+}
+
+int model_set_node_count(uint32_t n)
+{
+    uint32_t old = sim->node_count;
+
+    if (n > SIM_MAX_NODES)
+        return -ERANGE;
+    for (uint32_t i = old; i < n; i++) {       /* grow: node, then its pods */
+        ev_push(EV_ADDED, KIND_NODE, i, 0, model_node_ready(i));
+        sim->node_rv[i] = sim->rv;
+        sim->pods_rv[i] = sim->rv + 1;
+        for (uint32_t j = 0; j < sim->o.pods; j++)
+            ev_push(EV_ADDED, KIND_POD, i, j, true);
+    }
+    for (uint32_t i = old; i-- > n;) {         /* shrink: pods, then the node */
+        for (uint32_t j = 0; j < sim->o.pods; j++)
+            ev_push(EV_DELETED, KIND_POD, i, j, true);
+        ev_push(EV_DELETED, KIND_NODE, i, 0, model_node_ready(i));
+    }
+    sim->node_count = n;
+    return 0;
+}
+
+int model_init(void)
+{
+    sim->fault = calloc(SIM_MAX_NODES, sizeof(*sim->fault));
+    sim->node_rv = calloc(SIM_MAX_NODES, sizeof(*sim->node_rv));
+    sim->pods_rv = calloc(SIM_MAX_NODES, sizeof(*sim->pods_rv));
+    sim->served = calloc(SIM_MAX_NODES, sizeof(*sim->served));
+    sim->last_sample = calloc(SIM_MAX_NODES, sizeof(*sim->last_sample));
+    sim->ev_cap = EV_RING_CAP;
+    sim->ev = calloc(sim->ev_cap, sizeof(*sim->ev));
+    if (!sim->fault || !sim->node_rv || !sim->pods_rv || !sim->served || !sim->last_sample ||
+        !sim->ev) {
+        model_free();
+        return -ENOMEM;
+    }
+    for (uint32_t i = 0; i < SIM_MAX_NODES; i++) {
+        sim->node_rv[i] = INITIAL_NODE_RV;
+        sim->pods_rv[i] = INITIAL_PODS_RV;
+    }
+    sim->rv = INITIAL_RV;
+    sim->watch_valid_rv = INITIAL_RV;
+    sim->node_count = sim->o.nodes;
+    for (uint32_t k = 0; k < sim->o.namespaces; k++) {
+        char *p = sim->ns_name[k];
+        if (k == 0)
+            p = fmt_str(p, "default");
+        else if (k == 1)
+            p = fmt_str(p, "kube-system");
+        else {
+            P_LIT(p, "ns-");
+            p = fmt_u64(p, k);
+        }
+        *p = 0;
+        sim->ns_len[k] = (uint8_t)(p - sim->ns_name[k]);
+    }
+    for (int f = 0; f < sim->o.nfaults; f++)
+        model_set_fault(sim->o.faults[f].node, sim->o.faults[f].kind);
+    return 0;
+}
+
+void model_free(void)
+{
+    free(sim->fault);
+    free(sim->node_rv);
+    free(sim->pods_rv);
+    free(sim->served);
+    free(sim->last_sample);
+    free(sim->ev);
+    sim->fault = NULL;
+    sim->node_rv = sim->pods_rv = NULL;
+    sim->served = NULL;
+    sim->last_sample = NULL;
+    sim->ev = NULL;
+}
