@@ -73,6 +73,7 @@ struct hc_metric_def {
 	X(ACC_MEMORY_USED, "accelerator/memory_used", HC_GAUGE, HC_INT, "bytes", "Memory used of an accelerator") \
 	X(ACC_DUTY_CYCLE, "accelerator/duty_cycle", HC_GAUGE, HC_INT, "count", "Duty cycle of an accelerator") \
 	X(RESTART_COUNT, "restart_count", HC_GAUGE, HC_INT, "count", "Number of container restarts") \
+	X(POD_COUNT, "pod_count", HC_GAUGE, HC_INT, "count", "Number of running pods of a workload") \
 	X(DISK_IO_READ, "disk/io_read_bytes", HC_CUMULATIVE, HC_INT, "bytes", "Cumulative number of bytes read over disk") \
 	X(DISK_IO_WRITE, "disk/io_write_bytes", HC_CUMULATIVE, HC_INT, "bytes", "Cumulative number of bytes written over disk") \
 	X(DISK_IO_READ_RATE, "disk/io_read_bytes_rate", HC_GAUGE, HC_FLOAT, "bytes", "Number of bytes read over disk per second") \
@@ -103,6 +104,14 @@ const char *hc_metric_alias(const char *name);
 #define HC_TYPE_NODE          "node"
 #define HC_TYPE_SYS_CONTAINER "sys_container"
 #define HC_TYPE_CLUSTER       "cluster"
+/* Workload entity types (beyond Heapster): the kind in lower case. */
+#define HC_TYPE_DEPLOYMENT    "deployment"
+#define HC_TYPE_REPLICASET    "replicaset"
+#define HC_TYPE_STATEFULSET   "statefulset"
+#define HC_TYPE_DAEMONSET     "daemonset"
+#define HC_TYPE_JOB           "job"
+#define HC_TYPE_CRONJOB       "cronjob"
+#define HC_TYPE_RC            "replicationcontroller"
 
 /* Label names of REFERENCE §4. */
 #define HC_L_TYPE            "type"
@@ -117,5 +126,6 @@ const char *hc_metric_alias(const char *name);
 #define HC_L_HOSTNAME        "hostname"
 #define HC_L_HOST_ID         "host_id"
 #define HC_L_RESOURCE_ID     "resource_id"
+#define HC_L_WORKLOAD_NAME   "workload_name"   /* workload sets only */
 
 #endif

@@ -124,6 +124,7 @@ void hc_mq_writer_init(struct hc_mq_writer *w, mqd_t q, int64_t ts_ms,
 	static uint32_t counter;
 
 	w->q = q;
+	w->type = HC_MSG_BATCH_CHUNK;
 	w->stream = ((uint32_t)getpid() << 12) ^ ++counter;
 	w->seq = 0;
 	w->ts_ms = ts_ms;
@@ -136,7 +137,7 @@ static int writer_flush(struct hc_mq_writer *w, uint16_t flags)
 {
 	struct hc_msg_hdr h = {
 		.magic = HC_MSG_MAGIC, .version = HC_MSG_VERSION,
-		.type = HC_MSG_BATCH_CHUNK, .flags = flags, .stream = w->stream,
+		.type = w->type, .flags = flags, .stream = w->stream,
 		.seq = w->seq, .len = (uint32_t)w->used, .ts_ms = w->ts_ms,
 	};
 	int rc;

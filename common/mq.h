@@ -30,6 +30,7 @@
 enum hc_msg_type {
 	HC_MSG_BATCH_CHUNK  = 1,   /* scraper -> processor: a piece of a batch stream */
 	HC_MSG_BATCH_STORED = 2,   /* processor -> exporter: batch ts_ms is in the store */
+	HC_MSG_META_CHUNK   = 3,   /* scraper -> processor: a piece of a metadata batch (meta.h) */
 };
 
 #define HC_MSG_FIRST 0x1
@@ -86,6 +87,7 @@ int hc_mq_recv(mqd_t q, char *buf, int timeout_ms, struct hc_msg_hdr **hdr,
  */
 struct hc_mq_writer {
 	mqd_t    q;
+	uint8_t  type;        /* HC_MSG_BATCH_CHUNK (default) or HC_MSG_META_CHUNK */
 	uint32_t stream;
 	uint32_t seq;
 	int64_t  ts_ms;

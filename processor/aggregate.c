@@ -103,10 +103,10 @@ static int parent_set(struct hc_batch *b, const char *key, size_t len,
 	if (rc != 0 || !created)
 		return rc;
 	rc = hc_batch_label(b, *out, HC_L_TYPE, type);
-	/* a pod inherits its container's pod labels, a namespace only its
-	 * name and id, the cluster nothing */
+	/* a pod inherits its container's pod labels, a namespace or a
+	 * workload only the namespace's name and id, the cluster nothing */
 	nkeep = strcmp(type, HC_TYPE_POD) == 0 ? HC_ARRAY_LEN(inherit) :
-		strcmp(type, HC_TYPE_NS) == 0 ? 2 : 0;
+		strcmp(type, HC_TYPE_CLUSTER) == 0 ? 0 : 2;
 	for (size_t i = 0; rc == 0 && i < nkeep; i++)
 		rc = copy_label(b, child, *out, inherit[i]);
 	if (rc == 0 && b->sets[child].create_ms && strcmp(type, HC_TYPE_POD) == 0)
@@ -213,15 +213,33 @@ free_parent:
 	return rc;
 }
 
-/*
- * Sums `metrics` of every set of type `child_type` into a parent set named
- * by key_of(child): namespaces from pods, the cluster from namespaces, nodes
- * from pods.
- */
-typedef int (*key_fn)(const struct hc_batch *b, uint32_t set, char *buf, size_t cap);
+const uint16_t proc_ns_metrics[6] = {
+	HC_M_CPU_USAGE_RATE, HC_M_MEM_USAGE, HC_M_CPU_REQUEST,
+	HC_M_CPU_LIMIT, HC_M_MEM_REQUEST, HC_M_MEM_LIMIT,
+};
 
-static int key_namespace(const struct hc_batch *b, uint32_t set, char *buf, size_t cap)
+/* The type of a workload key "namespace:NS/<kind>:<name>": its kind. */
+static const char *key_type(const char *key)
 {
+	static const char *kinds[] = {
+		HC_TYPE_DEPLOYMENT, HC_TYPE_REPLICASET, HC_TYPE_STATEFULSET,
+		HC_TYPE_DAEMONSET, HC_TYPE_JOB, HC_TYPE_CRONJOB, HC_TYPE_RC,
+	};
+	const char *slash = strchr(key, '/');
+
+	for (size_t i = 0; slash != NULL && i < HC_ARRAY_LEN(kinds); i++) {
+		size_t n = strlen(kinds[i]);
+
+		if (strncmp(slash + 1, kinds[i], n) == 0 && slash[1 + n] == ':')
+			return kinds[i];
+	}
+	return "workload";
+}
+
+static int key_namespace(void *ctx, const struct hc_batch *b, uint32_t set,
+			 char *buf, size_t cap)
+{
+	(void)ctx;
 	const char *ns = hc_batch_get_label(b, set, HC_L_NAMESPACE_NAME);
 
 	if (ns == NULL)
@@ -229,15 +247,19 @@ static int key_namespace(const struct hc_batch *b, uint32_t set, char *buf, size
 	return snprintf(buf, cap, "namespace:%s", ns);
 }
 
-static int key_cluster(const struct hc_batch *b, uint32_t set, char *buf, size_t cap)
+static int key_cluster(void *ctx, const struct hc_batch *b, uint32_t set,
+		       char *buf, size_t cap)
 {
+	(void)ctx;
 	(void)b;
 	(void)set;
 	return snprintf(buf, cap, "cluster");
 }
 
-static int key_node(const struct hc_batch *b, uint32_t set, char *buf, size_t cap)
+static int key_node(void *ctx, const struct hc_batch *b, uint32_t set,
+		    char *buf, size_t cap)
 {
+	(void)ctx;
 	const char *n = hc_batch_get_label(b, set, HC_L_NODENAME);
 
 	if (n == NULL)
@@ -249,9 +271,9 @@ static int key_node(const struct hc_batch *b, uint32_t set, char *buf, size_t ca
  * Parents get dense slots (slot_of[parent set]) and a row of nm sums each,
  * so the pass is linear and allocates three arrays per call, not per value.
  */
-static int sum_into(struct hc_batch *b, const char *child_type, key_fn key_of,
-		    const char *parent_type, const uint16_t *metrics, size_t nm,
-		    int create)
+int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of,
+		  void *ctx, const char *parent_type, const uint16_t *metrics,
+		  size_t nm, int create)
 {
 	uint32_t nsets = b->nsets, nslots = 0, *slot_of = NULL, *parent_of_slot = NULL;
 	struct { double sum; uint8_t used, is_float; } *row = NULL;
@@ -277,11 +299,12 @@ static int sum_into(struct hc_batch *b, const char *child_type, key_fn key_of,
 
 		if (!is_type(b, s, child_type))
 			continue;
-		len = key_of(b, s, key, sizeof(key));
+		len = key_of(ctx, b, s, key, sizeof(key));
 		if (len <= 0 || (size_t)len >= sizeof(key))
 			continue;
 		if (create) {
-			rc = parent_set(b, key, (size_t)len, s, parent_type, &parent);
+			rc = parent_set(b, key, (size_t)len, s,
+					parent_type ? parent_type : key_type(key), &parent);
 			if (rc != 0)
 				goto free_arrays;
 		} else if (hc_batch_find(b, key, (size_t)len, &parent) != 0) {
@@ -338,10 +361,6 @@ free_arrays:
 
 int proc_aggregate(struct hc_batch *b)
 {
-	static const uint16_t ns_metrics[] = {
-		HC_M_CPU_USAGE_RATE, HC_M_MEM_USAGE, HC_M_CPU_REQUEST,
-		HC_M_CPU_LIMIT, HC_M_MEM_REQUEST, HC_M_MEM_LIMIT,
-	};
 	static const uint16_t node_metrics[] = {
 		HC_M_CPU_REQUEST, HC_M_CPU_LIMIT, HC_M_MEM_REQUEST, HC_M_MEM_LIMIT,
 		HC_M_EPH_REQUEST, HC_M_EPH_LIMIT,
@@ -354,14 +373,14 @@ int proc_aggregate(struct hc_batch *b)
 		goto free_acc;
 	rc = aggregate_pods(b, &a);
 	if (rc == 0)
-		rc = sum_into(b, HC_TYPE_POD, key_namespace, HC_TYPE_NS, ns_metrics,
-			      HC_ARRAY_LEN(ns_metrics), 1);
+		rc = proc_sum_into(b, HC_TYPE_POD, key_namespace, NULL, HC_TYPE_NS,
+				   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1);
 	if (rc == 0)
-		rc = sum_into(b, HC_TYPE_POD, key_node, HC_TYPE_NODE, node_metrics,
-			      HC_ARRAY_LEN(node_metrics), 0);
+		rc = proc_sum_into(b, HC_TYPE_POD, key_node, NULL, HC_TYPE_NODE,
+				   node_metrics, HC_ARRAY_LEN(node_metrics), 0);
 	if (rc == 0)
-		rc = sum_into(b, HC_TYPE_NS, key_cluster, HC_TYPE_CLUSTER, ns_metrics,
-			      HC_ARRAY_LEN(ns_metrics), 1);
+		rc = proc_sum_into(b, HC_TYPE_NS, key_cluster, NULL, HC_TYPE_CLUSTER,
+				   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1);
 free_acc:
 	acc_free(&a);
 	return rc;

@@ -13,9 +13,32 @@
 #ifndef PROC_AGGREGATE_H
 #define PROC_AGGREGATE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "batch.h"
 
 /* Runs every aggregator on b.  0 or -ENOMEM. */
 int proc_aggregate(struct hc_batch *b);
+
+/* What the namespace aggregator sums (and the workload aggregator too). */
+extern const uint16_t proc_ns_metrics[6];
+
+/*
+ * Writes the key of set `set`'s parent into buf; returns its length, or
+ * <= 0 when the set has no parent.
+ */
+typedef int (*proc_key_fn)(void *ctx, const struct hc_batch *b, uint32_t set,
+			   char *buf, size_t cap);
+
+/*
+ * Sums `metrics` of every set of type `child_type` into the parent set that
+ * key_of names (created with type parent_type, or, when parent_type is NULL,
+ * the kind a workload key names, when `create`; else only existing ones).
+ * A value the parent already has from its source is kept.  0 or -ENOMEM.
+ */
+int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of,
+		  void *ctx, const char *parent_type, const uint16_t *metrics,
+		  size_t nm, int create);
 
 #endif

@@ -3,8 +3,9 @@
  *
  * It is the store's only writer of data.  It reads batch streams from its
  * queue (HC_MSG_BATCH_CHUNK messages, FIRST ... LAST, decoded incrementally
- * as chunks arrive), runs the processors in Heapster's order (rates, then
- * the aggregators), writes the batch into both rings of the store in one
+ * as chunks arrive) and metadata streams (HC_MSG_META_CHUNK, common/meta.h:
+ * pods, namespaces, nodes, kept until the next one replaces them), runs the
+ * processors in Heapster's order (rates, enrichers, aggregators), writes the batch into both rings of the store in one
  * transaction, and tells every exporter with a HC_MSG_BATCH_STORED handle.
  * Exporters read the batch from the store themselves, by their own cursor,
  * so an exporter that is down or slow never blocks this process and loses
@@ -23,6 +24,7 @@
 
 #include "aggregate.h"
 #include "codec.h"
+#include "enrich.h"
 #include "hc.h"
 #include "log.h"
 #include "mq.h"
@@ -41,11 +43,26 @@ struct proc_config {
 	enum hc_log_level log_level;
 };
 
+/* One incoming stream being decoded: a metrics batch or a metadata batch. */
 struct proc_stream {
 	int                active;
 	uint32_t           stream;
 	uint32_t           next_seq;
 	struct hc_decoder  dec;
+	struct hc_batch   *into;      /* the batch being decoded */
+};
+
+/* Everything the loop works with. */
+struct proc_state {
+	struct proc_stream batch_stream, meta_stream;
+	struct hc_batch    batch;
+	struct hc_batch    meta[2];   /* current metadata and the one being decoded */
+	int                meta_cur;
+	int                have_meta;
+	struct proc_rates  rates;
+	struct store      *st;
+	mqd_t             *exq;
+	int                nexq;
 };
 
 static volatile sig_atomic_t proc_stop;
@@ -159,10 +176,19 @@ static int sync_cursors(struct store *st, const struct proc_config *c)
 	return store_cursor_prune(st, c->exporters, c->nexporters, &removed);
 }
 
-/* Runs the processors on a decoded batch, stores it and notifies. */
-static void process_batch(struct hc_batch *b, struct proc_rates *rates,
-			  struct store *st, mqd_t *exq, int nexq)
+/*
+ * Runs the processors in Heapster's order on a decoded batch (rates, pod and
+ * namespace enrichers, aggregators, node autoscaling enricher, then the
+ * workload aggregator), stores it and notifies the exporters.
+ */
+static void process_batch(struct proc_state *ps_)
 {
+	struct hc_batch *b = &ps_->batch;
+	const struct hc_batch *meta = ps_->have_meta ? &ps_->meta[ps_->meta_cur] : NULL;
+	struct proc_rates *rates = &ps_->rates;
+	struct store *st = ps_->st;
+	mqd_t *exq = ps_->exq;
+	int nexq = ps_->nexq;
 	struct store_put_stats ps;
 	int64_t t0 = hc_mono_ms();
 	uint32_t in_vals = b->nvals;
@@ -170,7 +196,13 @@ static void process_batch(struct hc_batch *b, struct proc_rates *rates,
 
 	rc = proc_rates_apply(rates, b);
 	if (rc == 0)
+		rc = proc_enrich_pods(b, meta);
+	if (rc == 0)
 		rc = proc_aggregate(b);
+	if (rc == 0)
+		rc = proc_enrich_nodes(b, meta);
+	if (rc == 0)
+		rc = proc_aggregate_workloads(b, meta);
 	if (rc != 0) {
 		hc_error("batch %lld: processing failed: %s", (long long)b->ts_ms,
 			 hc_strerror(rc));
@@ -197,30 +229,37 @@ static void process_batch(struct hc_batch *b, struct proc_rates *rates,
 			hc_warn("notify exporter %d: %s", i, hc_strerror(rc));
 	}
 	hc_info("batch %lld stored: nodes %u ok %u failed, %u sets, %u values "
-		"(%u scraped), %lld ms; trimmed %u short, %u long, %u unexported, %u full; "
-		"rate state %u entities",
+		"(%u scraped), %lld ms%s; trimmed %u short, %u long, %u unexported, "
+		"%u full; rate state %u entities",
 		(long long)b->ts_ms, b->nodes_ok, b->nodes_failed, b->nsets, b->nvals,
-		in_vals, (long long)(hc_mono_ms() - t0), ps.dropped_short,
+		in_vals, (long long)(hc_mono_ms() - t0),
+		meta ? "" : ", no metadata yet", ps.dropped_short,
 		ps.dropped_long, ps.dropped_unexported, ps.dropped_full,
 		proc_rates_size(rates));
 }
 
-/* Feeds one chunk to the current stream; processes the batch on LAST. */
-static void on_chunk(struct proc_stream *ps, const struct hc_msg_hdr *h,
-		     const char *payload, struct hc_batch *b,
-		     struct proc_rates *rates, struct store *st, mqd_t *exq,
-		     int nexq)
+/*
+ * Feeds one chunk to its stream.  On LAST, a metrics batch is processed; a
+ * metadata batch replaces the current metadata (only once complete, so a
+ * broken metadata stream leaves the previous one in force).
+ */
+static void on_chunk(struct proc_state *p, const struct hc_msg_hdr *h,
+		     const char *payload)
 {
+	int is_meta = h->type == HC_MSG_META_CHUNK;
+	struct proc_stream *ps = is_meta ? &p->meta_stream : &p->batch_stream;
+	const char *what = is_meta ? "metadata" : "batch";
 	int rc;
 
 	if (h->flags & HC_MSG_FIRST) {
 		if (ps->active) {
-			hc_warn("stream %u abandoned after %u chunks (sender restarted?)",
-				ps->stream, ps->next_seq);
+			hc_warn("%s stream %u abandoned after %u chunks (sender restarted?)",
+				what, ps->stream, ps->next_seq);
 			hc_decoder_free(&ps->dec);
 			ps->active = 0;
 		}
-		rc = hc_decoder_init(&ps->dec, b);
+		ps->into = is_meta ? &p->meta[!p->meta_cur] : &p->batch;
+		rc = hc_decoder_init(&ps->dec, ps->into);
 		if (rc != 0) {
 			hc_error("decoder: %s", hc_strerror(rc));
 			return;
@@ -232,26 +271,37 @@ static void on_chunk(struct proc_stream *ps, const struct hc_msg_hdr *h,
 	if (!ps->active)
 		return;   /* the rest of a stream we already dropped */
 	if (h->stream != ps->stream || h->seq != ps->next_seq) {
-		hc_warn("stream %u: expected chunk %u, got stream %u chunk %u: batch dropped",
-			ps->stream, ps->next_seq, h->stream, h->seq);
+		hc_warn("%s stream %u: expected chunk %u, got stream %u chunk %u: dropped",
+			what, ps->stream, ps->next_seq, h->stream, h->seq);
 		goto drop_stream;
 	}
 	ps->next_seq++;
 	rc = hc_decoder_feed(&ps->dec, payload, h->len);
 	if (rc != 0) {
-		hc_error("stream %u: undecodable batch: %s", ps->stream, hc_strerror(rc));
+		hc_error("%s stream %u: undecodable: %s", what, ps->stream, hc_strerror(rc));
 		goto drop_stream;
 	}
 	if (!(h->flags & HC_MSG_LAST))
 		return;
 	rc = hc_decoder_finish(&ps->dec);
 	if (rc != 0) {
-		hc_error("stream %u: incomplete batch: %s", ps->stream, hc_strerror(rc));
+		hc_error("%s stream %u: incomplete: %s", what, ps->stream, hc_strerror(rc));
 		goto drop_stream;
 	}
 	hc_decoder_free(&ps->dec);
 	ps->active = 0;
-	process_batch(b, rates, st, exq, nexq);
+	if (is_meta) {
+		rc = hc_batch_group(ps->into);
+		if (rc != 0) {
+			hc_error("metadata: %s", hc_strerror(rc));
+			return;
+		}
+		p->meta_cur = !p->meta_cur;
+		p->have_meta = 1;
+		hc_debug("metadata: %u objects", ps->into->nsets);
+		return;
+	}
+	process_batch(p);
 	return;
 
 drop_stream:
@@ -263,10 +313,7 @@ int main(int argc, char **argv)
 {
 	struct proc_config cfg;
 	struct store_opts so = { 0 };
-	struct proc_stream stream = { 0 };
-	struct proc_rates rates;
-	struct hc_batch batch;
-	struct store *st = NULL;
+	static struct proc_state p;
 	mqd_t inq, exq[MAX_EXPORTERS];
 	char name[128];
 	static char buf[HC_MQ_MSGSIZE];
@@ -285,12 +332,12 @@ int main(int argc, char **argv)
 	so.short_retention_ms = cfg.short_ret;
 	so.long_retention_ms = cfg.long_ret;
 	so.export_backlog_ms = cfg.backlog;
-	rc = store_open(&so, &st);
+	rc = store_open(&so, &p.st);
 	if (rc != 0) {
 		hc_error("cannot open store %s: %s", cfg.store_path, hc_strerror(rc));
 		return 1;
 	}
-	rc = sync_cursors(st, &cfg);
+	rc = sync_cursors(p.st, &cfg);
 	if (rc != 0) {
 		hc_error("cannot register exporters: %s", hc_strerror(rc));
 		goto close_store;
@@ -314,9 +361,15 @@ int main(int argc, char **argv)
 		}
 		nexq++;
 	}
-	rc = hc_batch_init(&batch);
+	p.exq = exq;
+	p.nexq = nexq;
+	rc = hc_batch_init(&p.batch);
 	if (rc == 0)
-		rc = proc_rates_init(&rates);
+		rc = hc_batch_init(&p.meta[0]);
+	if (rc == 0)
+		rc = hc_batch_init(&p.meta[1]);
+	if (rc == 0)
+		rc = proc_rates_init(&p.rates);
 	if (rc != 0) {
 		hc_error("out of memory");
 		goto close_queues;
@@ -332,7 +385,7 @@ int main(int argc, char **argv)
 			int dead = 0;
 
 			last_check = hc_mono_ms();
-			if (store_reader_check(st, &dead) == 0 && dead > 0)
+			if (store_reader_check(p.st, &dead) == 0 && dead > 0)
 				hc_warn("released %d reader slots of dead processes", dead);
 		}
 		if (rc == HC_ERR_TIMEOUT || rc == -EINTR)
@@ -345,23 +398,27 @@ int main(int argc, char **argv)
 			hc_error("queue %s: %s", name, hc_strerror(rc));
 			break;
 		}
-		if (h->type != HC_MSG_BATCH_CHUNK) {
+		if (h->type != HC_MSG_BATCH_CHUNK && h->type != HC_MSG_META_CHUNK) {
 			hc_warn("queue %s: unexpected message type %u ignored", name, h->type);
 			continue;
 		}
-		on_chunk(&stream, h, payload, &batch, &rates, st, exq, nexq);
+		on_chunk(&p, h, payload);
 	}
 	status = proc_stop ? 0 : 1;
 	hc_info("stopping");
-	if (stream.active)
-		hc_decoder_free(&stream.dec);
-	proc_rates_free(&rates);
-	hc_batch_free(&batch);
+	if (p.batch_stream.active)
+		hc_decoder_free(&p.batch_stream.dec);
+	if (p.meta_stream.active)
+		hc_decoder_free(&p.meta_stream.dec);
+	proc_rates_free(&p.rates);
+	hc_batch_free(&p.batch);
+	hc_batch_free(&p.meta[0]);
+	hc_batch_free(&p.meta[1]);
 close_queues:
 	for (int i = 0; i < nexq; i++)
 		mq_close(exq[i]);
 	mq_close(inq);
 close_store:
-	store_close(st);
+	store_close(p.st);
 	return status;
 }

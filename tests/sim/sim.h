@@ -290,6 +290,5 @@ void ctl_handle(http_conn *c, const http_req *r);
 /* shared renderers */
 void api_render_node(sb *b, uint32_t i, uint64_t rv, bool ready, bool typed, int64_t now);
 void api_render_pod(sb *b, const model_pod *pod, uint64_t rv, bool typed);
-void kubelet_render_summary(sb *b, uint32_t i, int64_t t);
 
 #endif

@@ -341,8 +341,6 @@ static void render_summary(sb *b, uint32_t i, int64_t t, bool full)
     jw_done(&w);
 }
 
-void kubelet_render_summary(sb *b, uint32_t i, int64_t t) { render_summary(b, i, t, true); }
-
 /* ------------------------------------------------------ /metrics/resource */
 
 static char *prom_labels(char *p, const model_pod *pod, int k)

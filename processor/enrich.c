@@ -1,0 +1,276 @@
+/*
+ * enrich.c - the pod, namespace and node enrichers and the workload
+ * aggregator (see enrich.h).
+ *
+ * Everything is a join by entity key between the metrics batch and the
+ * metadata batch, whose keys are the same by construction (common/meta.h),
+ * so each step is one pass with hash lookups.  Strings taken from the
+ * metadata are copied into the metrics batch's arena: the batch owns what
+ * it references, whatever happens to the metadata afterwards.  Metric names
+ * are mapped by name, since the two batches may number custom names
+ * differently.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "enrich.h"
+#include "hc.h"
+#include "meta.h"
+
+/* Copies label `key` from meta set ms onto set s of b, unless s has it. */
+static int copy_label(struct hc_batch *b, uint32_t s, const struct hc_batch *meta,
+		      uint32_t ms, const char *key, int overwrite)
+{
+	const char *v = hc_batch_get_label(meta, ms, key);
+	const char *copy;
+
+	if (v == NULL || (!overwrite && hc_batch_get_label(b, s, key) != NULL))
+		return 0;
+	copy = hc_batch_str(b, v, strlen(v));
+	return copy ? hc_batch_label(b, s, key, copy) : -ENOMEM;
+}
+
+/* Adds meta set ms's plain values to set s of b, where s lacks them. */
+static int copy_values(struct hc_batch *b, uint32_t s, const struct hc_batch *meta,
+		       uint32_t ms)
+{
+	const struct hc_set *m = &meta->sets[ms];
+	int rc;
+
+	for (uint32_t i = 0; i < m->vals_n; i++) {
+		const struct hc_value *v = &meta->vals[m->vals_off + i];
+		const char *name = meta->names[v->name];
+		struct hc_value *nv;
+		uint32_t id;
+
+		if (v->labels_n != 0)
+			continue;
+		rc = hc_batch_name(b, name, strlen(name), v->kind, &id);
+		if (rc != 0)
+			return rc;
+		/* s's original values keep their grouped range while we append */
+		if (hc_batch_value(b, s, id) != NULL)
+			continue;
+		nv = hc_batch_add(b, s, id);
+		if (nv == NULL)
+			return -ENOMEM;
+		nv->type = v->type;
+		nv->kind = v->kind;
+		nv->v = v->v;
+	}
+	return 0;
+}
+
+static int has_type(const struct hc_batch *b, uint32_t s, const char *type)
+{
+	const char *t = hc_batch_get_label(b, s, HC_L_TYPE);
+
+	return t != NULL && strcmp(t, type) == 0;
+}
+
+int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta)
+{
+	static const char *pod_labels[] = { HC_L_POD_ID, HC_L_LABELS };
+	uint32_t nsets;
+	int rc;
+
+	if (meta == NULL || meta->nsets == 0)
+		return 0;
+	rc = hc_batch_group(b);
+	if (rc != 0)
+		return rc;
+	nsets = b->nsets;
+	/* containers: join, or create request-only sets for a scraped pod */
+	for (uint32_t ms = 0; ms < meta->nsets; ms++) {
+		const char *key = meta->sets[ms].key, *c;
+		uint32_t pod, s;
+		int created;
+
+		if (!has_type(meta, ms, HC_TYPE_POD_CONTAINER) ||
+		    (c = strstr(key, "/container:")) == NULL)
+			continue;
+		if (hc_batch_find(b, key, (size_t)(c - key), &pod) != 0)
+			continue;   /* the pod was not scraped: its node failed */
+		rc = hc_batch_set(b, key, strlen(key), &s, &created);
+		if (rc != 0)
+			return rc;
+		if (created) {
+			const struct hc_set *m = &meta->sets[ms];
+
+			for (uint32_t l = 0; l < m->labels_n; l++) {
+				rc = copy_label(b, s, meta, ms, meta->labels[m->labels_off + l].key, 0);
+				if (rc != 0)
+					return rc;
+			}
+			/* the node labels come from the scraped pod */
+			for (size_t i = 0; i < 3; i++) {
+				static const char *node_labels[] = {
+					HC_L_NODENAME, HC_L_HOSTNAME, HC_L_HOST_ID,
+				};
+				const char *v = hc_batch_get_label(b, pod, node_labels[i]);
+
+				if (v != NULL && (rc = hc_batch_label(b, s, node_labels[i], v)) != 0)
+					return rc;
+			}
+		} else {
+			rc = copy_label(b, s, meta, ms, HC_L_CONTAINER_IMAGE, 1);
+			for (size_t i = 0; rc == 0 && i < HC_ARRAY_LEN(pod_labels); i++)
+				rc = copy_label(b, s, meta, ms, pod_labels[i], 0);
+			if (rc != 0)
+				return rc;
+		}
+		rc = copy_values(b, s, meta, ms);
+		if (rc != 0)
+			return rc;
+	}
+	/* pods, and the namespace enricher for every set with a namespace */
+	for (uint32_t s = 0; s < b->nsets; s++) {
+		const char *ns = hc_batch_get_label(b, s, HC_L_NAMESPACE_NAME);
+		char key[300];
+		uint32_t ms;
+		int n;
+
+		if (s < nsets && has_type(b, s, HC_TYPE_POD) &&
+		    hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) == 0) {
+			for (size_t i = 0; i < HC_ARRAY_LEN(pod_labels); i++) {
+				rc = copy_label(b, s, meta, ms, pod_labels[i], 0);
+				if (rc != 0)
+					return rc;
+			}
+			if (b->sets[s].create_ms == 0)
+				b->sets[s].create_ms = meta->sets[ms].create_ms;
+		}
+		if (ns == NULL)
+			continue;
+		n = snprintf(key, sizeof(key), "namespace:%s", ns);
+		if (n > 0 && (size_t)n < sizeof(key) &&
+		    hc_batch_find(meta, key, (size_t)n, &ms) == 0) {
+			rc = copy_label(b, s, meta, ms, HC_L_NAMESPACE_ID, 0);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* The plain value of metric id m of set s as a double; 0 if absent. */
+static int get_num(const struct hc_batch *b, uint32_t s, uint32_t m, double *out)
+{
+	const struct hc_value *v = hc_batch_value(b, s, m);
+
+	if (v == NULL)
+		return 0;
+	*out = hc_value_num(v);
+	return 1;
+}
+
+int proc_enrich_nodes(struct hc_batch *b, const struct hc_batch *meta)
+{
+	static const struct {
+		uint16_t cap, alloc, usage, request, util, resv;
+	} res[] = {
+		{ HC_M_CPU_NODE_CAPACITY, HC_M_CPU_NODE_ALLOCATABLE, HC_M_CPU_USAGE_RATE,
+		  HC_M_CPU_REQUEST, HC_M_CPU_NODE_UTILIZATION, HC_M_CPU_NODE_RESERVATION },
+		{ HC_M_MEM_NODE_CAPACITY, HC_M_MEM_NODE_ALLOCATABLE, HC_M_MEM_USAGE,
+		  HC_M_MEM_REQUEST, HC_M_MEM_NODE_UTILIZATION, HC_M_MEM_NODE_RESERVATION },
+		{ HC_M_EPH_NODE_CAPACITY, HC_M_EPH_NODE_ALLOCATABLE, HC_M_EPH_USAGE,
+		  HC_M_EPH_REQUEST, HC_M_EPH_NODE_UTILIZATION, HC_M_EPH_NODE_RESERVATION },
+	};
+	uint32_t nsets;
+	int rc;
+
+	if (meta == NULL || meta->nsets == 0)
+		return 0;
+	rc = hc_batch_group(b);
+	if (rc != 0)
+		return rc;
+	nsets = b->nsets;
+	for (uint32_t s = 0; s < nsets; s++) {
+		uint32_t ms;
+
+		if (!has_type(b, s, HC_TYPE_NODE) ||
+		    hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) != 0)
+			continue;
+		rc = copy_label(b, s, meta, ms, HC_L_LABELS, 0);
+		if (rc != 0)
+			return rc;
+		for (size_t r = 0; r < HC_ARRAY_LEN(res); r++) {
+			double cap, alloc, x;
+
+			if (!get_num(meta, ms, res[r].cap, &cap) ||
+			    !get_num(meta, ms, res[r].alloc, &alloc))
+				continue;
+			rc = hc_batch_add_float(b, s, res[r].cap, cap);
+			if (rc == 0)
+				rc = hc_batch_add_float(b, s, res[r].alloc, alloc);
+			if (rc == 0 && alloc > 0 && get_num(b, s, res[r].usage, &x))
+				rc = hc_batch_add_float(b, s, res[r].util, x / alloc);
+			if (rc == 0 && alloc > 0 && get_num(b, s, res[r].request, &x))
+				rc = hc_batch_add_float(b, s, res[r].resv, x / alloc);
+			if (rc != 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Parent key of a pod: its workload from the metadata. */
+static int key_workload(void *ctx, const struct hc_batch *b, uint32_t s,
+			char *buf, size_t cap)
+{
+	const struct hc_batch *meta = ctx;
+	const char *kind, *name, *ns;
+	uint32_t ms;
+
+	if (hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) != 0)
+		return -1;
+	kind = hc_batch_get_label(meta, ms, HC_META_WORKLOAD_KIND);
+	name = hc_batch_get_label(meta, ms, HC_META_WORKLOAD_NAME);
+	ns = hc_batch_get_label(b, s, HC_L_NAMESPACE_NAME);
+	if (kind == NULL || name == NULL || ns == NULL)
+		return -1;
+	return snprintf(buf, cap, "namespace:%s/%s:%s", ns, kind, name);
+}
+
+int proc_aggregate_workloads(struct hc_batch *b, const struct hc_batch *meta)
+{
+	uint32_t nsets = b->nsets, *count = NULL;
+	char key[512];
+	int rc;
+
+	if (meta == NULL || meta->nsets == 0)
+		return 0;
+	rc = proc_sum_into(b, HC_TYPE_POD, key_workload, (void *)meta, NULL,
+			   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1);
+	if (rc != 0)
+		return rc;
+	/* pods per workload set, counted by set index, then one value each */
+	count = calloc(b->nsets + 1, sizeof(*count));
+	if (count == NULL)
+		return -ENOMEM;
+	for (uint32_t s = 0; s < nsets; s++) {
+		uint32_t w;
+		int n;
+
+		if (!has_type(b, s, HC_TYPE_POD))
+			continue;
+		n = key_workload((void *)meta, b, s, key, sizeof(key));
+		if (n > 0 && (size_t)n < sizeof(key) && hc_batch_find(b, key, (size_t)n, &w) == 0)
+			count[w]++;
+	}
+	for (uint32_t w = 0; w < b->nsets; w++) {
+		if (count[w] == 0)
+			continue;
+		rc = hc_batch_add_int(b, w, HC_M_POD_COUNT, count[w]);
+		if (rc == 0)
+			rc = hc_batch_label(b, w, HC_L_WORKLOAD_NAME,
+					    strrchr(b->sets[w].key, ':') + 1);
+		if (rc != 0)
+			break;
+	}
+	free(count);
+	return rc;
+}
