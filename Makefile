@@ -132,7 +132,7 @@ stop:
 	bash tests/stop-demo.sh
 
 bench: all
-	bash tests/bench.sh
+	python3 tests/bench.py
 
 clean:
 	rm -rf build

@@ -1,0 +1,155 @@
+"""make bench: the whole pipeline against a large simulated cluster.
+
+Starts the simulator at BENCH_NODES x BENCH_PODS (default 1,000 x 30) and
+the launcher at BENCH_RESOLUTION (default 15s), lets BENCH_ROUNDS
+resolutions (default 4) pass after the first stored batch, and prints per
+process: CPU seconds per resolution, CPU per node, peak resident memory; the
+scraper's wall time and JSON parse rate per resolution; the processor's time
+per batch; and, with wrk, API request rates.  Nothing here is a pass/fail
+test: the numbers go to BENCHMARKS.md with the machine named.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
+import harness  # noqa: E402
+from harness import Pipeline, Procs, Sim, wait_for  # noqa: E402
+
+NODES = int(os.environ.get("BENCH_NODES", "1000"))
+PODS = int(os.environ.get("BENCH_PODS", "30"))
+RES = os.environ.get("BENCH_RESOLUTION", "15s")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
+CLK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        parts = f.read().rsplit(")", 1)[1].split()
+    return (int(parts[11]) + int(parts[12])) / CLK
+
+
+def peak_rss_mb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(ppid):
+    """{role: [pids]} of the launcher's children (kore: its workers too)."""
+    out = {}
+    for line in subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="],
+                               capture_output=True, text=True).stdout.splitlines():
+        pid, pp, args = line.strip().split(None, 2)
+        pid, pp = int(pid), int(pp)
+        for role in ("heapster-scraper", "heapster-processor", "heapster-exporter"):
+            if pp == ppid and role in args:
+                out.setdefault(role, []).append(pid)
+        if "kore" in args and (pp == ppid or pp in out.get("kore", [])):
+            out.setdefault("kore", []).append(pid)
+    return out
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return "%s, %d cores, %.0f GiB, %s" % (cpu, os.cpu_count(), mem,
+                                          os.uname().release)
+
+
+def wrk(url, seconds=5):
+    if shutil.which("wrk") is None:
+        return None
+    out = subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % seconds, "--latency", url],
+                         capture_output=True, text=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    if not rps:
+        return None
+    lat = None
+    if p99:
+        lat = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    return float(rps.group(1)), lat
+
+
+def main():
+    tmp = harness.make_tmp("bench")
+    procs = Procs(tmp)
+    try:
+        print("machine: %s" % machine())
+        print("cluster: %d nodes x %d pods, resolution %s, %d resolutions measured"
+              % (NODES, PODS, RES, ROUNDS), flush=True)
+        sim = Sim(procs, NODES, PODS)
+        pipe = Pipeline(procs, tmp, sim.source(), resolution=RES,
+                        extra=["--store_size=8G"])
+        log = lambda: Procs.log(pipe.proc)  # noqa: E731
+        wait_for(lambda: log().count("stored:") >= 1, 300, "the first stored batch")
+        kids = children(pipe.proc.pid)
+        start = {r: sum(cpu_seconds(p) for p in pids) for r, pids in kids.items()}
+        sim_start = cpu_seconds(sim.proc.pid)
+        n0 = log().count("stored:")
+        t0 = time.monotonic()
+        wait_for(lambda: log().count("stored:") >= n0 + ROUNDS, 600, "%d more batches" % ROUNDS)
+        elapsed = time.monotonic() - t0
+        kids = children(pipe.proc.pid)
+        print("\nper process, over %d resolutions (%.0f s):" % (ROUNDS, elapsed))
+        print("%-20s %12s %14s %12s" % ("process", "CPU s/res", "mCPU per node", "peak RSS MB"))
+        res_s = float(re.match(r"([\d.]+)", RES).group(1)) * (60 if RES.endswith("m") else 1)
+        for role in ("heapster-scraper", "heapster-processor", "heapster-exporter", "kore"):
+            if role not in kids:
+                continue
+            cpu = sum(cpu_seconds(p) for p in kids[role]) - start.get(role, 0)
+            rss = sum(peak_rss_mb(p) for p in kids[role])
+            print("%-20s %12.3f %14.3f %12.1f" % (role, cpu / ROUNDS,
+                                                  1000 * cpu / ROUNDS / res_s / NODES, rss))
+        sim_cpu = cpu_seconds(sim.proc.pid) - sim_start
+        print("%-20s %12.3f %14s %12.1f" % ("(simulator)", sim_cpu / ROUNDS, "-",
+                                            peak_rss_mb(sim.proc.pid)))
+        text = log()
+        scrapes = re.findall(r"nodes ok (\d+) failed (\d+).*?scrape (\d+) ms.*?([\d.]+) MB parsed in (\d+) ms CPU", text)
+        if scrapes:
+            last = scrapes[-ROUNDS:]
+            walls = [int(s[2]) for s in last]
+            mb = sum(float(s[3]) for s in last)
+            cpu_ms = sum(int(s[4]) for s in last)
+            print("\nscraper: nodes ok/failed per resolution %s; scrape wall ms %s (max %d); "
+                  "parsed %.0f MB per CPU second"
+                  % ([(int(s[0]), int(s[1])) for s in last], walls, max(walls),
+                     mb / (cpu_ms / 1000) if cpu_ms else float("nan")))
+        stored = re.findall(r"stored: .*?, (\d+) sets, (\d+) values .*?, (\d+) ms", text)
+        if stored:
+            last = stored[-ROUNDS:]
+            print("processor: sets %s values %s, ms per batch (processors + store write) %s"
+                  % (last[-1][0], last[-1][1], [int(s[2]) for s in last]))
+        node = "sim-node-0"
+        for name, path in (("node metric", "/api/v1/model/nodes/%s/metrics/cpu/usage_rate" % node),
+                           ("node list", "/api/v1/model/nodes/"),
+                           ("pod metrics.k8s.io",
+                            "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/pod-0-0")):
+            status = harness.http("GET", pipe.api + path)[0]
+            if status != 200:
+                print("api %-20s %s: HTTP %d, skipped" % (name, path, status))
+                continue
+            r = wrk(pipe.api + path)
+            if r:
+                print("api %-20s %9.0f req/s, p99 %s ms" % (name, r[0], "%.2f" % r[1] if r[1] else "?"))
+        t = time.monotonic()
+        harness.http("GET", pipe.api + "/api/v1/model/nodes/", timeout=30)
+        print("api full node list: %.1f ms" % ((time.monotonic() - t) * 1000))
+    finally:
+        procs.stop_all()
+        harness.remove_tmp(tmp)
+
+
+if __name__ == "__main__":
+    main()
