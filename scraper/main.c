@@ -94,7 +94,7 @@ static int run_once(struct scr_scraper *s, struct hc_batch *b,
 	hc_batch_reset(b, now - now % cfg->resolution_ms);
 	rc = scr_scrape_round(s, b, &r);
 	if (rc != 0) {
-		hc_error("scrape failed: %s", hc_strerror(rc));
+		hc_error("scrape failed (no node list?): %s", hc_strerror(rc));
 		return 1;
 	}
 	log_round(HC_LOG_INFO, b, &r, "printed");
@@ -161,7 +161,7 @@ static int run_loop(struct scr_scraper *s, struct hc_batch *b,
 		if (rc == -EINTR)
 			break;
 		if (rc != 0) {
-			hc_error("scrape of %lld failed: %s (no node list yet?)",
+			hc_error("window ending %lld: no scrape (no node list yet?): %s",
 				 (long long)end, hc_strerror(rc));
 			continue;
 		}

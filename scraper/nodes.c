@@ -61,6 +61,7 @@ static int str_eq(const struct scr_str *s, const char *lit)
 	return scr_json_unescape(s, tmp, sizeof(tmp)) == n && memcmp(tmp, lit, n) == 0;
 }
 
+/* metadata: name, creationTimestamp, and the host_id annotation if asked. */
 static void read_metadata(struct scr_json *j, struct scr_node *n, const char *anno,
 			  int *name_ok)
 {
@@ -96,6 +97,10 @@ static void read_metadata(struct scr_json *j, struct scr_node *n, const char *an
 	}
 }
 
+/*
+ * status.addresses: the first InternalIP, else the first ExternalIP, is the
+ * address to scrape; the first Hostname address is the hostname label.
+ */
 static void read_addresses(struct scr_json *j, struct scr_node *n, int *have_host)
 {
 	char external[sizeof(n->ip)] = "";
@@ -129,6 +134,7 @@ static void read_addresses(struct scr_json *j, struct scr_node *n, int *have_hos
 		memcpy(n->ip, external, sizeof(n->ip));
 }
 
+/* status.conditions: ready unless a Ready condition says other than "True". */
 static void read_conditions(struct scr_json *j, struct scr_node *n)
 {
 	if (!scr_json_arr_enter(j))

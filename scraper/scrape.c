@@ -117,7 +117,7 @@ static void pool_put(struct scr_scraper *s, struct scr_buf *b)
 			struct scr_buf *p = realloc(s->pool, ncap * sizeof(*p));
 
 			if (p == NULL)
-				goto release;
+				goto free_buffer;
 			s->pool = p;
 			s->pool_cap = ncap;
 		}
@@ -126,7 +126,7 @@ static void pool_put(struct scr_scraper *s, struct scr_buf *b)
 		b->cap = b->len = 0;
 		return;
 	}
-release:
+free_buffer:
 	free(b->p);
 	b->p = NULL;
 	b->cap = b->len = 0;
@@ -301,7 +301,11 @@ static int api_get(struct scr_scraper *s, const char *url)
 	cc = curl_easy_perform(h);
 	if (cc != CURLE_OK) {
 		hc_warn("API server %s: %s", url, curl_easy_strerror(cc));
-		return cc == CURLE_OPERATION_TIMEDOUT ? HC_ERR_TIMEOUT : -ECONNREFUSED;
+		if (cc == CURLE_OPERATION_TIMEDOUT)
+			return HC_ERR_TIMEOUT;
+		if (cc == CURLE_COULDNT_CONNECT)
+			return -ECONNREFUSED;
+		return cc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH : -EIO;
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
@@ -583,7 +587,7 @@ int scr_scrape_round(struct scr_scraper *s, struct hc_batch *b, struct scr_round
 			return rc;
 		s->have_list = 1;
 	} else if (!s->have_list) {
-		return HC_ERR_NOTFOUND;
+		return r->list_rc;      /* nothing to scrape yet */
 	} else {
 		hc_warn("node list unavailable (%s): scraping the %u nodes listed before",
 			hc_strerror(r->list_rc), s->ntargets);

@@ -121,8 +121,8 @@ void scr_scraper_free(struct scr_scraper *s);
 /*
  * Lists nodes (keeping the previous list if the API server fails) and
  * scrapes every Ready node into b (which the caller has reset with its
- * timestamp).  b->nodes_ok / nodes_failed are counted.  0, or -EINTR when
- * stopped, or HC_ERR_NOTFOUND when no node list was ever obtained.
+ * timestamp).  b->nodes_ok / nodes_failed are counted.  0, -EINTR when
+ * stopped, or the listing's error while no node list was ever obtained.
  */
 int  scr_scrape_round(struct scr_scraper *s, struct hc_batch *b,
 		      struct scr_round *r);

@@ -448,7 +448,7 @@ static int ent_commit(struct ctx *c, struct ent *e, const char *key, size_t len,
 
 	rc = hc_batch_set(b, key, len, &idx, &created);
 	if (rc != 0)
-		goto fail;
+		goto drop_entity;
 	s = &b->sets[idx];
 	if (!created) {
 		if (s->start_ms > e->start_ms) {
@@ -457,7 +457,7 @@ static int ent_commit(struct ctx *c, struct ent *e, const char *key, size_t len,
 		}
 		rc = claim_existing(c, idx);
 		if (rc != 0)
-			goto fail;
+			goto drop_entity;
 		s->labels_off = b->nlabels;
 		s->labels_n = 0;
 	}
@@ -473,7 +473,7 @@ static int ent_commit(struct ctx *c, struct ent *e, const char *key, size_t len,
 	*out = idx;
 	return 0;
 
-fail:
+drop_entity:
 	if (c->err == 0)
 		c->err = rc;
 	ent_drop(c, e);
