@@ -28,6 +28,7 @@
 #include "hc.h"
 #include "log.h"
 #include "mq.h"
+#include "prom.h"
 #include "rate.h"
 #include "store.h"
 
@@ -63,7 +64,57 @@ struct proc_state {
 	struct store      *st;
 	mqd_t             *exq;
 	int                nexq;
+	/* self-metrics, published in the store after every batch */
+	uint64_t           batches, failed, streams_dropped;
+	uint64_t           dropped_unexported, dropped_full;
+	struct hc_hist     duration_ms;
+	struct hc_text     stats;
 };
+
+/* Renders and publishes the processor's self-metrics (docs/STORE.md "stats"). */
+static void publish_stats(struct proc_state *p, const struct hc_batch *b)
+{
+	struct hc_text *t = &p->stats;
+	uint64_t live = 0, file = 0, map = 0;
+
+	hc_text_reset(t);
+	hc_prom_counter(t, "heapster_processor_batches_total",
+			"Batches processed and stored.", "", (double)p->batches);
+	hc_prom_counter(t, "heapster_processor_batches_failed_total",
+			"Batches that could not be processed or stored.", "", (double)p->failed);
+	hc_prom_counter(t, "heapster_processor_streams_dropped_total",
+			"Incoming batch streams dropped as broken or undecodable.", "",
+			(double)p->streams_dropped);
+	hc_prom_histogram(t, "heapster_processor_duration_milliseconds",
+			  "Time to process and store one batch.", "", &p->duration_ms);
+	hc_prom_gauge(t, "heapster_processor_batch_sets", "Metric sets in the newest batch.",
+		      "", (double)b->nsets);
+	hc_prom_gauge(t, "heapster_processor_batch_values", "Values in the newest batch.",
+		      "", (double)b->nvals);
+	hc_prom_gauge(t, "heapster_processor_nodes", "Nodes in the newest batch by scrape outcome.",
+		      "outcome=\"ok\"", (double)b->nodes_ok);
+	hc_prom_gauge(t, "heapster_processor_nodes", NULL, "outcome=\"failed\"",
+		      (double)b->nodes_failed);
+	hc_prom_gauge(t, "heapster_processor_last_batch_timestamp_seconds",
+		      "Time of the newest stored batch.", "", (double)b->ts_ms / 1000.0);
+	hc_prom_counter(t, "heapster_processor_rate_resets_total",
+			"Counters seen going down (no rate emitted).", "", (double)p->rates.resets);
+	hc_prom_counter(t, "heapster_processor_rate_restarts_total",
+			"Containers seen restarting (no rate emitted).", "", (double)p->rates.restarts);
+	hc_prom_counter(t, "heapster_store_batches_dropped_total",
+			"Batches dropped before every exporter delivered them, by reason.",
+			"reason=\"export_backlog\"", (double)p->dropped_unexported);
+	hc_prom_counter(t, "heapster_store_batches_dropped_total", NULL,
+			"reason=\"store_full\"", (double)p->dropped_full);
+	if (store_usage(p->st, &live, &file, &map) == 0) {
+		hc_prom_gauge(t, "heapster_store_bytes", "Store size by measure.",
+			      "measure=\"live\"", (double)live);
+		hc_prom_gauge(t, "heapster_store_bytes", NULL, "measure=\"file\"", (double)file);
+		hc_prom_gauge(t, "heapster_store_bytes", NULL, "measure=\"map\"", (double)map);
+	}
+	if (!t->failed && store_stats_put(p->st, "processor", t->buf, t->len) != 0)
+		hc_warn("cannot publish self-metrics");
+}
 
 static volatile sig_atomic_t proc_stop;
 
@@ -206,6 +257,7 @@ static void process_batch(struct proc_state *ps_)
 	if (rc != 0) {
 		hc_error("batch %lld: processing failed: %s", (long long)b->ts_ms,
 			 hc_strerror(rc));
+		ps_->failed++;
 		return;
 	}
 	rc = store_put_batch(st, b, &ps);
@@ -213,8 +265,14 @@ static void process_batch(struct proc_state *ps_)
 		hc_error("batch %lld: not stored: %s", (long long)b->ts_ms,
 			 rc == -EEXIST ? "not newer than the newest stored batch"
 				       : hc_strerror(rc));
+		ps_->failed++;
 		return;
 	}
+	ps_->batches++;
+	ps_->dropped_unexported += ps.dropped_unexported;
+	ps_->dropped_full += ps.dropped_full;
+	hc_hist_observe(&ps_->duration_ms, (double)(hc_mono_ms() - t0));
+	publish_stats(ps_, b);
 	for (int i = 0; i < nexq; i++) {
 		struct hc_msg_hdr h = {
 			.magic = HC_MSG_MAGIC, .version = HC_MSG_VERSION,
@@ -307,6 +365,7 @@ static void on_chunk(struct proc_state *p, const struct hc_msg_hdr *h,
 drop_stream:
 	hc_decoder_free(&ps->dec);
 	ps->active = 0;
+	p->streams_dropped++;
 }
 
 int main(int argc, char **argv)
@@ -363,6 +422,7 @@ int main(int argc, char **argv)
 	}
 	p.exq = exq;
 	p.nexq = nexq;
+	hc_hist_init(&p.duration_ms, hc_hist_ms_bounds, HC_ARRAY_LEN(hc_hist_ms_bounds));
 	rc = hc_batch_init(&p.batch);
 	if (rc == 0)
 		rc = hc_batch_init(&p.meta[0]);
@@ -414,6 +474,7 @@ int main(int argc, char **argv)
 	hc_batch_free(&p.batch);
 	hc_batch_free(&p.meta[0]);
 	hc_batch_free(&p.meta[1]);
+	hc_text_free(&p.stats);
 close_queues:
 	for (int i = 0; i < nexq; i++)
 		mq_close(exq[i]);

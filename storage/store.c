@@ -35,12 +35,12 @@
 
 enum {
 	DB_META, DB_NAMES, DB_SHORT_INDEX, DB_SHORT_DATA, DB_LONG_INDEX,
-	DB_LONG_DATA, DB_CURSORS, DB_COUNT
+	DB_LONG_DATA, DB_CURSORS, DB_STATS, DB_COUNT
 };
 
 static const char *db_names[DB_COUNT] = {
 	"meta", "names", "short.index", "short.data", "long.index",
-	"long.data", "cursors",
+	"long.data", "cursors", "stats",
 };
 
 static const char *default_long_metrics[] = {
@@ -75,6 +75,8 @@ struct store {
 	struct store_txn  rt;
 	int               rt_live;        /* rt.txn exists (reset or active) */
 };
+
+static int live_pages(struct store *s, MDB_txn *txn, size_t *pages);
 
 static int lmdb_err(const char *what, int rc)
 {
@@ -290,6 +292,27 @@ void store_close(struct store *s)
 	free(s->idmap);
 	free(s->is_long);
 	free(s);
+}
+
+int store_usage(struct store *s, uint64_t *live, uint64_t *file, uint64_t *map)
+{
+	struct store_txn *t;
+	MDB_envinfo info;
+	MDB_stat est;
+	size_t pages = 0;
+	int rc;
+
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &est);
+	*file = (uint64_t)(info.me_last_pgno + 1) * est.ms_psize;
+	*map = info.me_mapsize;
+	rc = store_read_begin(s, &t);
+	if (rc != 0)
+		return rc;
+	rc = live_pages(s, t->txn, &pages);
+	store_read_end(t);
+	*live = (uint64_t)pages * est.ms_psize;
+	return rc == 0 ? 0 : lmdb_err("usage", rc);
 }
 
 int store_reader_check(struct store *s, int *dead)
@@ -927,6 +950,49 @@ int store_cursor_prune(struct store *s, const char *const *keep, int n,
 abort_txn:
 	mdb_txn_abort(txn);
 	return lmdb_err("prune cursors", rc);
+}
+
+int store_stats_put(struct store *s, const char *name, const char *text,
+		    size_t len)
+{
+	MDB_val k = { strlen(name), (void *)name }, v = { len, (void *)text };
+	MDB_txn *txn;
+	int rc;
+
+	if (s->readonly)
+		return -EROFS;
+	if (!s->dbis_open && (rc = open_dbis(s)) != 0)
+		return rc;
+	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(s->env, 0);
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+	}
+	if (rc != 0)
+		return lmdb_err("txn_begin", rc);
+	rc = mdb_put(txn, s->dbi[DB_STATS], &k, &v, 0);
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return lmdb_err("put stats", rc);
+	}
+	rc = mdb_txn_commit(txn);
+	return rc == 0 ? 0 : lmdb_err("commit stats", rc);
+}
+
+int store_stats_scan(struct store_txn *t, store_stats_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, ret = 0;
+
+	rc = mdb_cursor_open(t->txn, t->s->dbi[DB_STATS], &cur);
+	if (rc != 0)
+		return lmdb_err("cursor", rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && ret == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		ret = fn(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+	mdb_cursor_close(cur);
+	return ret;
 }
 
 /* ---- readers ----------------------------------------------------------- */

@@ -17,6 +17,7 @@
  *   long.index   as short.index, for the long ring
  *   long.data    as short.data, long-retention metrics only
  *   cursors      exporter name -> time of the last batch it delivered (text)
+ *   stats        process name -> its self-metrics, Prometheus text format
  *
  * Keys start with the batch time in fixed-width decimal, so key order is
  * time order: a batch is written with MDB_APPEND in one pass and the ring
@@ -95,6 +96,12 @@ void store_close(struct store *s);
 int store_put_batch(struct store *s, struct hc_batch *b,
 		    struct store_put_stats *stats);
 
+/*
+ * Bytes held by live data, the file's high-water mark and the map size.
+ * 0 or a negative code.
+ */
+int store_usage(struct store *s, uint64_t *live, uint64_t *file, uint64_t *map);
+
 /* Releases reader slots of dead processes (mdb_reader_check). */
 int store_reader_check(struct store *s, int *dead);
 
@@ -112,6 +119,22 @@ int store_cursor_del(struct store *s, const char *name);
  */
 int store_cursor_prune(struct store *s, const char *const *keep, int n,
 		       int *removed);
+
+/* ---- self-metrics --------------------------------------------------------- */
+
+/*
+ * Publishes a process's self-metrics: `text` is a fragment of Prometheus
+ * text exposition (HELP/TYPE lines and samples) that replaces the previous
+ * one stored under `name` ("scraper", "processor", "exporter-influxdb-0").
+ * The API server's /metrics concatenates every fragment.  0 or a code.
+ */
+int store_stats_put(struct store *s, const char *name, const char *text,
+		    size_t len);
+
+/* Calls fn for every stored fragment, in name order.  0 or fn's non-zero. */
+typedef int (*store_stats_fn)(void *ctx, const char *name, size_t name_len,
+			      const char *text, size_t len);
+int store_stats_scan(struct store_txn *t, store_stats_fn fn, void *ctx);
 
 /* ---- readers ----------------------------------------------------------- */
 

@@ -301,6 +301,38 @@ static void test_map_full_drops_oldest(void **state)
 	hc_batch_free(&b);
 }
 
+static int collect_stats(void *ctx, const char *name, size_t nl, const char *text,
+			 size_t len)
+{
+	char *out = ctx;
+
+	strncat(out, name, nl);
+	strcat(out, "=");
+	strncat(out, text, len);
+	strcat(out, ";");
+	return 0;
+}
+
+static void test_stats(void **state)
+{
+	struct store *w, *r;
+	struct store_txn *t;
+	char out[256] = "";
+
+	(void)state;
+	w = open_store(0, 30000, 0);
+	assert_int_equal(store_stats_put(w, "scraper", "a 1\n", 4), 0);
+	assert_int_equal(store_stats_put(w, "processor", "b 2\n", 4), 0);
+	assert_int_equal(store_stats_put(w, "scraper", "a 3\n", 4), 0);   /* replaces */
+	r = open_store(1, 30000, 0);
+	assert_int_equal(store_read_begin(r, &t), 0);
+	assert_int_equal(store_stats_scan(t, collect_stats, out), 0);
+	store_read_end(t);
+	assert_string_equal(out, "processor=b 2\n;scraper=a 3\n;");
+	store_close(r);
+	store_close(w);
+}
+
 static void test_reopen_and_tools(void **state)
 {
 	struct store *w;
@@ -327,7 +359,7 @@ static void test_reopen_and_tools(void **state)
 	n = fread(out, 1, sizeof(out) - 1, p);
 	out[n] = '\0';
 	assert_int_equal(pclose(p), 0);
-	for (const char *db = "meta\0names\0short.index\0short.data\0long.index\0long.data\0cursors\0";
+	for (const char *db = "meta\0names\0short.index\0short.data\0long.index\0long.data\0cursors\0stats\0";
 	     *db; db += strlen(db) + 1) {
 		char want[64];
 
@@ -357,6 +389,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cursor_holds_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full_drops_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_and_tools, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
