@@ -66,7 +66,7 @@ struct launch_config {
 	const char *bind;
 	int         port;
 	const char *store_size;
-	const char *short_ret, *long_ret, *backlog;
+	const char *short_ret, *long_ret, *backlog, *long_metrics;
 	const char *log_level;
 	const char *api_workers;
 	const char *only;          /* run just this role (a container of the pod) */
@@ -95,7 +95,8 @@ static void usage(void)
 "  [--metric_resolution=60s] [--run_dir=./run] [--instance=NAME]\n"
 "  [--bind_address=127.0.0.1] [--port=8082] [--api_workers=2]\n"
 "  [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
-"  [--export_backlog=15m] [--log_level=info] [--only=ROLE]\n"
+"  [--export_backlog=15m] [--long_retention_metrics=M1,M2,...]\n"
+"  [--log_level=info] [--only=ROLE]\n"
 "Runs scraper, processor, one exporter per --sink and the API server, and\n"
 "restarts any of them that dies.  State (store, logs, kore.conf) lives in\n"
 "--run_dir.  --only=scraper|processor|exporter|api runs one role, as a\n"
@@ -117,6 +118,7 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 		{ "short_retention", required_argument, NULL, 's' },
 		{ "long_retention", required_argument, NULL, 'l' },
 		{ "export_backlog", required_argument, NULL, 'e' },
+		{ "long_retention_metrics", required_argument, NULL, 'm' },
 		{ "log_level", required_argument, NULL, 'v' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -154,6 +156,7 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 		case 's': c->short_ret = optarg; break;
 		case 'l': c->long_ret = optarg; break;
 		case 'e': c->backlog = optarg; break;
+		case 'm': c->long_metrics = optarg; break;
 		case 'v': c->log_level = optarg; break;
 		case 'o':
 			if (strcmp(optarg, "scraper") && strcmp(optarg, "processor") &&
@@ -314,6 +317,7 @@ static int plan(const struct launch_config *c, const char *store_dir,
 	add_arg(&kids[n], &a, "short_retention", c->short_ret);
 	add_arg(&kids[n], &a, "long_retention", c->long_ret);
 	add_arg(&kids[n], &a, "export_backlog", c->backlog);
+	add_arg(&kids[n], &a, "long_retention_metrics", c->long_metrics);
 	add_arg(&kids[n], &a, "log_level", c->log_level);
 	for (int i = 0; i < c->nsinks; i++) {
 		struct hc_uri u;

@@ -41,6 +41,7 @@ struct proc_config {
 	int64_t     short_ret, long_ret, backlog;
 	const char *exporters[MAX_EXPORTERS];
 	int         nexporters;
+	const char *long_metrics[65];       /* NULL-terminated; [0] NULL = default */
 	enum hc_log_level log_level;
 };
 
@@ -129,7 +130,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: heapster-processor --store=DIR [--instance=NAME] [--exporter=NAME]...\n"
 		"         [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
-		"         [--export_backlog=15m] [--log_level=info]\n");
+		"         [--export_backlog=15m] [--log_level=info]\n"
+		"         [--long_retention_metrics=cpu/usage_rate,memory/usage,memory/working_set]\n");
 }
 
 static int parse_args(int argc, char **argv, struct proc_config *c)
@@ -142,6 +144,7 @@ static int parse_args(int argc, char **argv, struct proc_config *c)
 		{ "long_retention", required_argument, NULL, 'l' },
 		{ "export_backlog", required_argument, NULL, 'b' },
 		{ "exporter", required_argument, NULL, 'e' },
+		{ "long_retention_metrics", required_argument, NULL, 'm' },
 		{ "log_level", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -172,6 +175,17 @@ static int parse_args(int argc, char **argv, struct proc_config *c)
 			}
 			c->exporters[c->nexporters++] = optarg;
 			break;
+		case 'm': {
+			/* comma-separated metric names; the list keeps pointers into argv */
+			int n = 0;
+
+			for (char *tok = strtok(optarg, ","); tok && n < 64; tok = strtok(NULL, ","))
+				c->long_metrics[n++] = tok;
+			c->long_metrics[n] = NULL;
+			if (n == 0)
+				rc = HC_ERR_CONFIG;
+			break;
+		}
 		case 'v':
 			c->log_level = !strcmp(optarg, "debug") ? HC_LOG_DEBUG :
 				       !strcmp(optarg, "warn") ? HC_LOG_WARN : HC_LOG_INFO;
@@ -181,8 +195,7 @@ static int parse_args(int argc, char **argv, struct proc_config *c)
 			return HC_ERR_CONFIG;
 		}
 		if (rc != 0) {
-			fprintf(stderr, "heapster-processor: bad value for --%s: %s\n",
-				opts[optind > 0 ? 0 : 0].name, optarg);
+			fprintf(stderr, "heapster-processor: bad value: %s\n", optarg);
 			return HC_ERR_CONFIG;
 		}
 	}
@@ -391,6 +404,7 @@ int main(int argc, char **argv)
 	so.short_retention_ms = cfg.short_ret;
 	so.long_retention_ms = cfg.long_ret;
 	so.export_backlog_ms = cfg.backlog;
+	so.long_metrics = cfg.long_metrics[0] ? cfg.long_metrics : NULL;
 	rc = store_open(&so, &p.st);
 	if (rc != 0) {
 		hc_error("cannot open store %s: %s", cfg.store_path, hc_strerror(rc));
