@@ -376,11 +376,28 @@ int hc_batch_set(struct hc_batch *b, const char *key, size_t len,
 	return 0;
 }
 
+uint8_t hc_entity_type(const char *type)
+{
+	static const char *names[] = {
+		NULL, HC_TYPE_POD_CONTAINER, HC_TYPE_POD, HC_TYPE_NS, HC_TYPE_NODE,
+		HC_TYPE_SYS_CONTAINER, HC_TYPE_CLUSTER,
+	};
+
+	for (uint8_t i = 1; i < HC_ARRAY_LEN(names); i++)
+		if (strcmp(type, names[i]) == 0)
+			return i;
+	return HC_T_OTHER;
+}
+
 int hc_batch_label(struct hc_batch *b, uint32_t set, const char *key,
 		   const char *value)
 {
 	struct hc_set *s = &b->sets[set];
 	int rc;
+
+	/* the aggregators test types per set: keep the label as a number too */
+	if (key[0] == 't' && strcmp(key, HC_L_TYPE) == 0)
+		s->type = hc_entity_type(value);
 
 	for (uint32_t i = 0; i < s->labels_n; i++) {
 		if (strcmp(b->labels[s->labels_off + i].key, key) == 0) {

@@ -71,8 +71,18 @@ struct hc_label {
 	const char *value;
 };
 
+/* The "type" label as a number, kept by hc_batch_label() (see hc_set.type). */
+enum hc_entity_type {
+	HC_T_OTHER = 0, HC_T_POD_CONTAINER, HC_T_POD, HC_T_NS, HC_T_NODE,
+	HC_T_SYS_CONTAINER, HC_T_CLUSTER,
+};
+
+/* HC_T_* of a "type" label value. */
+uint8_t hc_entity_type(const char *type);
+
 struct hc_set {
 	const char *key;          /* entity key */
+	uint8_t     type;         /* enum hc_entity_type of its "type" label */
 	uint32_t    labels_off;   /* range in batch->labels */
 	uint32_t    labels_n;
 	uint32_t    vals_off;     /* range in batch->vals, after hc_batch_group() */

@@ -114,13 +114,6 @@ static int parent_set(struct hc_batch *b, const char *key, size_t len,
 	return rc;
 }
 
-static int is_type(const struct hc_batch *b, uint32_t set, const char *type)
-{
-	const char *t = hc_batch_get_label(b, set, HC_L_TYPE);
-
-	return t != NULL && strcmp(t, type) == 0;
-}
-
 /* Containers summed into pods (step 4). */
 static int aggregate_pods(struct hc_batch *b, struct acc *a)
 {
@@ -277,6 +270,7 @@ int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of
 {
 	uint32_t nsets = b->nsets, nslots = 0, *slot_of = NULL, *parent_of_slot = NULL;
 	struct { double sum; uint8_t used, is_float; } *row = NULL;
+	uint8_t ct = hc_entity_type(child_type);
 	char key[512];
 	int rc;
 
@@ -297,7 +291,7 @@ int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of
 		uint32_t parent, slot;
 		int len;
 
-		if (!is_type(b, s, child_type))
+		if (b->sets[s].type != ct)
 			continue;
 		len = key_of(ctx, b, s, key, sizeof(key));
 		if (len <= 0 || (size_t)len >= sizeof(key))

@@ -64,13 +64,6 @@ static int copy_values(struct hc_batch *b, uint32_t s, const struct hc_batch *me
 	return 0;
 }
 
-static int has_type(const struct hc_batch *b, uint32_t s, const char *type)
-{
-	const char *t = hc_batch_get_label(b, s, HC_L_TYPE);
-
-	return t != NULL && strcmp(t, type) == 0;
-}
-
 int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta)
 {
 	static const char *pod_labels[] = { HC_L_POD_ID, HC_L_LABELS };
@@ -89,7 +82,7 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta)
 		uint32_t pod, s;
 		int created;
 
-		if (!has_type(meta, ms, HC_TYPE_POD_CONTAINER) ||
+		if (meta->sets[ms].type != HC_T_POD_CONTAINER ||
 		    (c = strstr(key, "/container:")) == NULL)
 			continue;
 		if (hc_batch_find(b, key, (size_t)(c - key), &pod) != 0)
@@ -133,7 +126,7 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta)
 		uint32_t ms;
 		int n;
 
-		if (s < nsets && has_type(b, s, HC_TYPE_POD) &&
+		if (s < nsets && b->sets[s].type == HC_T_POD &&
 		    hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) == 0) {
 			for (size_t i = 0; i < HC_ARRAY_LEN(pod_labels); i++) {
 				rc = copy_label(b, s, meta, ms, pod_labels[i], 0);
@@ -191,7 +184,7 @@ int proc_enrich_nodes(struct hc_batch *b, const struct hc_batch *meta)
 	for (uint32_t s = 0; s < nsets; s++) {
 		uint32_t ms;
 
-		if (!has_type(b, s, HC_TYPE_NODE) ||
+		if (b->sets[s].type != HC_T_NODE ||
 		    hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) != 0)
 			continue;
 		rc = copy_label(b, s, meta, ms, HC_L_LABELS, 0);
@@ -255,7 +248,7 @@ int proc_aggregate_workloads(struct hc_batch *b, const struct hc_batch *meta)
 		uint32_t w;
 		int n;
 
-		if (!has_type(b, s, HC_TYPE_POD))
+		if (b->sets[s].type != HC_T_POD)
 			continue;
 		n = key_workload((void *)meta, b, s, key, sizeof(key));
 		if (n > 0 && (size_t)n < sizeof(key) && hc_batch_find(b, key, (size_t)n, &w) == 0)

@@ -258,15 +258,20 @@ static void process_batch(struct proc_state *ps_)
 	uint32_t in_vals = b->nvals;
 	int rc;
 
+	int64_t t_rates, t_enrich, t_agg, t_store;
+
 	rc = proc_rates_apply(rates, b);
+	t_rates = hc_mono_ms();
 	if (rc == 0)
 		rc = proc_enrich_pods(b, meta);
+	t_enrich = hc_mono_ms();
 	if (rc == 0)
 		rc = proc_aggregate(b);
 	if (rc == 0)
 		rc = proc_enrich_nodes(b, meta);
 	if (rc == 0)
 		rc = proc_aggregate_workloads(b, meta);
+	t_agg = hc_mono_ms();
 	if (rc != 0) {
 		hc_error("batch %lld: processing failed: %s", (long long)b->ts_ms,
 			 hc_strerror(rc));
@@ -274,6 +279,7 @@ static void process_batch(struct proc_state *ps_)
 		return;
 	}
 	rc = store_put_batch(st, b, &ps);
+	t_store = hc_mono_ms();
 	if (rc != 0) {
 		hc_error("batch %lld: not stored: %s", (long long)b->ts_ms,
 			 rc == -EEXIST ? "not newer than the newest stored batch"
@@ -300,10 +306,12 @@ static void process_batch(struct proc_state *ps_)
 			hc_warn("notify exporter %d: %s", i, hc_strerror(rc));
 	}
 	hc_info("batch %lld stored: nodes %u ok %u failed, %u sets, %u values "
-		"(%u scraped), %lld ms%s; trimmed %u short, %u long, %u unexported, "
-		"%u full; rate state %u entities",
+		"(%u scraped), %lld ms (rates %lld, enrich %lld, aggregate %lld, store %lld)%s; "
+		"trimmed %u short, %u long, %u unexported, %u full; rate state %u entities",
 		(long long)b->ts_ms, b->nodes_ok, b->nodes_failed, b->nsets, b->nvals,
-		in_vals, (long long)(hc_mono_ms() - t0),
+		in_vals, (long long)(hc_mono_ms() - t0), (long long)(t_rates - t0),
+		(long long)(t_enrich - t_rates), (long long)(t_agg - t_enrich),
+		(long long)(t_store - t_agg),
 		meta ? "" : ", no metadata yet", ps.dropped_short,
 		ps.dropped_long, ps.dropped_unexported, ps.dropped_full,
 		proc_rates_size(rates));
