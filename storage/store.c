@@ -860,10 +860,15 @@ int store_cursor_get(struct store *s, const char *name, int64_t *ts_ms)
 	return rc;
 }
 
-static int cursor_write(struct store *s, const char *name, const int64_t *ts)
+/*
+ * Puts (val != NULL) or deletes one key of one database in a transaction of
+ * its own: the small writes of exporters (cursors) and of every process
+ * (self-metrics).  Adopts a map grown by another process.
+ */
+static int put_one(struct store *s, int db, const char *key, const void *val,
+		   size_t len, const char *what)
 {
-	MDB_val k = { strlen(name), (void *)name }, v;
-	char buf[TS_LEN];
+	MDB_val k = { strlen(key), (void *)key }, v = { len, (void *)val };
 	MDB_txn *txn;
 	int rc;
 
@@ -878,24 +883,32 @@ static int cursor_write(struct store *s, const char *name, const int64_t *ts)
 	}
 	if (rc != 0)
 		return lmdb_err("txn_begin", rc);
-	if (ts != NULL) {
-		ts_key(buf, *ts);
-		v.mv_data = buf;
-		v.mv_size = TS_LEN;
-		rc = mdb_put(txn, s->dbi[DB_CURSORS], &k, &v, 0);
-	} else {
-		rc = mdb_del(txn, s->dbi[DB_CURSORS], &k, NULL);
-	}
+	if (val != NULL)
+		rc = mdb_put(txn, s->dbi[db], &k, &v, 0);
+	else
+		rc = mdb_del(txn, s->dbi[db], &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
 	if (rc != 0) {
 		mdb_txn_abort(txn);
-		return lmdb_err("write cursor", rc);
+		return lmdb_err(what, rc);
 	}
 	rc = mdb_txn_commit(txn);
-	if (rc != 0)
-		return lmdb_err("commit cursor", rc);
+	return rc == 0 ? 0 : lmdb_err(what, rc);
+}
+
+static int cursor_write(struct store *s, const char *name, const int64_t *ts)
+{
+	char buf[TS_LEN];
+	int rc;
+
+	if (ts != NULL)
+		ts_key(buf, *ts);
+	rc = put_one(s, DB_CURSORS, name, ts ? buf : NULL, TS_LEN, "write cursor");
 	/* a cursor is a delivery promise: make it durable now */
-	mdb_env_sync(s->env, 1);
-	return 0;
+	if (rc == 0)
+		mdb_env_sync(s->env, 1);
+	return rc;
 }
 
 int store_cursor_set(struct store *s, const char *name, int64_t ts_ms)
@@ -955,28 +968,7 @@ abort_txn:
 int store_stats_put(struct store *s, const char *name, const char *text,
 		    size_t len)
 {
-	MDB_val k = { strlen(name), (void *)name }, v = { len, (void *)text };
-	MDB_txn *txn;
-	int rc;
-
-	if (s->readonly)
-		return -EROFS;
-	if (!s->dbis_open && (rc = open_dbis(s)) != 0)
-		return rc;
-	rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-	if (rc == MDB_MAP_RESIZED) {
-		mdb_env_set_mapsize(s->env, 0);
-		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
-	}
-	if (rc != 0)
-		return lmdb_err("txn_begin", rc);
-	rc = mdb_put(txn, s->dbi[DB_STATS], &k, &v, 0);
-	if (rc != 0) {
-		mdb_txn_abort(txn);
-		return lmdb_err("put stats", rc);
-	}
-	rc = mdb_txn_commit(txn);
-	return rc == 0 ? 0 : lmdb_err("commit stats", rc);
+	return put_one(s, DB_STATS, name, text, len, "put stats");
 }
 
 int store_stats_scan(struct store_txn *t, store_stats_fn fn, void *ctx)
