@@ -139,7 +139,7 @@ int proc_rates_apply(struct proc_rates *r, struct hc_batch *b)
 		uint16_t have = 0;
 		struct proc_rate_entry *e;
 		const struct hc_set *set = &b->sets[s];
-		int any = 0, fresh, restarted;
+		int any = 0, fresh, restarted, from_start;
 		double dt_s;
 		uint32_t idx;
 
@@ -168,7 +168,18 @@ int proc_rates_apply(struct proc_rates *r, struct hc_batch *b)
 		restarted = !fresh && e->start_ms != set->start_ms;
 		if (restarted)
 			r->restarts++;
-		dt_s = (double)(set->scrape_ms - e->scrape_ms) / 1000.0;
+		/*
+		 * A container first seen (or restarted) that started after the
+		 * previous batch counted from zero at its start: rate it from
+		 * there, so a new pod has numbers after one resolution.
+		 */
+		from_start = (fresh || restarted) && r->last_batch_ms > 0 &&
+			     set->start_ms >= r->last_batch_ms &&
+			     set->scrape_ms - set->start_ms >= 1000;
+		if (from_start)
+			dt_s = (double)(set->scrape_ms - set->start_ms) / 1000.0;
+		else
+			dt_s = (double)(set->scrape_ms - e->scrape_ms) / 1000.0;
 		for (size_t i = 0; i < NRATES; i++) {
 			int64_t now, delta;
 
@@ -177,9 +188,10 @@ int proc_rates_apply(struct proc_rates *r, struct hc_batch *b)
 				continue;
 			}
 			now = cur[i];
-			if (!fresh && !restarted && (e->present & (1u << i)) &&
-			    set->scrape_ms > e->scrape_ms) {
-				delta = now - e->prev[i];
+			if (from_start ||
+			    (!fresh && !restarted && (e->present & (1u << i)) &&
+			     set->scrape_ms > e->scrape_ms)) {
+				delta = from_start ? now : now - e->prev[i];
 				if (delta < 0) {
 					r->resets++;
 				} else if (rate_map[i].dst == HC_M_CPU_USAGE_RATE) {
@@ -206,5 +218,6 @@ int proc_rates_apply(struct proc_rates *r, struct hc_batch *b)
 		}
 	}
 	expire(r);
+	r->last_batch_ms = b->ts_ms;
 	return 0;
 }

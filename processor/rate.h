@@ -12,7 +12,11 @@
  *  - no rate when the scrape time did not advance;
  *  - a counter that went down is a reset: no rate for that interval, never
  *    a negative one;
- *  - a changed start time is a restart: no rate for that interval;
+ *  - a changed start time is a restart: no rate from the previous sample;
+ *  - an entity first seen or restarted whose start time is after the
+ *    previous batch is rated from its start (its counters began at zero
+ *    then), as metrics-server does: a new pod has a rate after one
+ *    resolution;
  *  - cpu/usage_rate is an int in millicores (rounded), the others floats
  *    per second.
  */
@@ -34,6 +38,7 @@ struct proc_rates {
 	uint32_t                *free_list;
 	uint32_t                 nfree;
 	uint32_t                 generation;
+	int64_t                  last_batch_ms;   /* time of the previous batch */
 	uint64_t                 resets;    /* counters seen going down */
 	uint64_t                 restarts;  /* start times seen changing */
 };

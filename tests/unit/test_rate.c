@@ -102,18 +102,37 @@ static void test_rates(void **state)
 	assert_int_equal(proc_rates_apply(&r, &b), 0);
 	assert_int_equal(get(&b, k, HC_M_CPU_USAGE_RATE)->v.i, 1000);
 
-	/* restart (start time changed) with a higher counter: still no rate */
+	/* restart (start time changed) before the previous batch: no rate */
 	step(&r, &b, T0 + 60000);
-	sample(&b, k, 99000000000LL, 150, T0 + 57000, T0 + 52000);
+	sample(&b, k, 99000000000LL, 150, T0 + 57000, T0 + 45000);
 	assert_int_equal(proc_rates_apply(&r, &b), 0);
 	assert_null(get(&b, k, HC_M_CPU_USAGE_RATE));
 	assert_int_equal(r.restarts, 1);
 
-	/* the entity disappears: forgotten after PROC_RATE_EXPIRE batches */
-	assert_int_equal(proc_rates_size(&r), 1);
+	/* a restart inside the interval: rated from its start, 2 s at 0.5 core */
+	step(&r, &b, T0 + 70000);
+	sample(&b, k, 1000000000LL, 150, T0 + 67000, T0 + 65000);
+	assert_int_equal(proc_rates_apply(&r, &b), 0);
+	assert_int_equal(get(&b, k, HC_M_CPU_USAGE_RATE)->v.i, 500);
+	assert_int_equal(r.restarts, 2);
+
+	/* a new container that started after the previous batch (T0+70s):
+	 * 4 s at 0.25 core = 250 millicores after a single sample */
+	step(&r, &b, T0 + 80000);
+	sample(&b, k, 1000000000LL + 10000000000LL, 150, T0 + 77000, T0 + 65000);
+	sample(&b, "namespace:a/pod:new/container:c", 1000000000LL, 0, T0 + 77000, T0 + 73000);
+	/* and one that started long ago, first seen now: no rate */
+	sample(&b, "namespace:a/pod:old/container:c", 5000000000LL, 0, T0 + 77000, T0 - 3600000);
+	assert_int_equal(proc_rates_apply(&r, &b), 0);
+	assert_int_equal(get(&b, "namespace:a/pod:new/container:c", HC_M_CPU_USAGE_RATE)->v.i, 250);
+	assert_null(get(&b, "namespace:a/pod:old/container:c", HC_M_CPU_USAGE_RATE));
+	assert_int_equal(get(&b, k, HC_M_CPU_USAGE_RATE)->v.i, 1000);
+
+	/* the entities disappear: forgotten after PROC_RATE_EXPIRE batches */
+	assert_int_equal(proc_rates_size(&r), 3);
 	for (int i = 0; i < PROC_RATE_EXPIRE; i++) {
-		step(&r, &b, T0 + 70000 + i * 10000);
-		sample(&b, "node:other", 1, 1, T0 + 70000 + i * 10000, 0);
+		step(&r, &b, T0 + 90000 + i * 10000);
+		sample(&b, "node:other", 1, 1, T0 + 90000 + i * 10000, 0);
 		assert_int_equal(proc_rates_apply(&r, &b), 0);
 	}
 	assert_int_equal(proc_rates_size(&r), 1);   /* only node:other */
