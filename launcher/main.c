@@ -43,7 +43,7 @@
 
 #define MAX_SINKS    8
 #define MAX_CHILDREN (MAX_SINKS + 3)
-#define MAX_ARGS     24
+#define MAX_ARGS     64
 
 struct launch_child {
 	char    name[64];
@@ -67,6 +67,9 @@ struct launch_config {
 	int         port;
 	const char *store_size;
 	const char *short_ret, *long_ret, *backlog, *long_metrics;
+	const char *label_sep;
+	const char *label_flags[32];   /* "--store_label=..." / "--ignore_label=..." */
+	int         nlabel_flags;
 	const char *log_level;
 	const char *api_workers;
 	const char *only;          /* run just this role (a container of the pod) */
@@ -96,6 +99,7 @@ static void usage(void)
 "  [--bind_address=127.0.0.1] [--port=8082] [--api_workers=2]\n"
 "  [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
 "  [--export_backlog=15m] [--long_retention_metrics=M1,M2,...]\n"
+"  [--label_separator=,] [--store_label=NAME[=KEY]]... [--ignore_label=KEY]...\n"
 "  [--log_level=info] [--only=ROLE]\n"
 "Runs scraper, processor, one exporter per --sink and the API server, and\n"
 "restarts any of them that dies.  State (store, logs, kore.conf) lives in\n"
@@ -119,6 +123,9 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 		{ "long_retention", required_argument, NULL, 'l' },
 		{ "export_backlog", required_argument, NULL, 'e' },
 		{ "long_retention_metrics", required_argument, NULL, 'm' },
+		{ "label_separator", required_argument, NULL, 'L' },
+		{ "store_label", required_argument, NULL, 's' | 0x100 },
+		{ "ignore_label", required_argument, NULL, 'i' | 0x100 },
 		{ "log_level", required_argument, NULL, 'v' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
@@ -157,6 +164,16 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 		case 'l': c->long_ret = optarg; break;
 		case 'e': c->backlog = optarg; break;
 		case 'm': c->long_metrics = optarg; break;
+		case 'L': c->label_sep = optarg; break;
+		case 's' | 0x100:
+		case 'i' | 0x100:
+			if (c->nlabel_flags == (int)HC_ARRAY_LEN(c->label_flags)) {
+				fprintf(stderr, "heapster: too many label flags\n");
+				return HC_ERR_CONFIG;
+			}
+			/* passed through to the processor as given */
+			c->label_flags[c->nlabel_flags++] = argv[optind - 1];
+			break;
 		case 'v': c->log_level = optarg; break;
 		case 'o':
 			if (strcmp(optarg, "scraper") && strcmp(optarg, "processor") &&
@@ -318,6 +335,9 @@ static int plan(const struct launch_config *c, const char *store_dir,
 	add_arg(&kids[n], &a, "long_retention", c->long_ret);
 	add_arg(&kids[n], &a, "export_backlog", c->backlog);
 	add_arg(&kids[n], &a, "long_retention_metrics", c->long_metrics);
+	add_arg(&kids[n], &a, "label_separator", c->label_sep);
+	for (int i = 0; i < c->nlabel_flags; i++)
+		add_arg(&kids[n], &a, NULL, c->label_flags[i]);
 	add_arg(&kids[n], &a, "log_level", c->log_level);
 	for (int i = 0; i < c->nsinks; i++) {
 		struct hc_uri u;

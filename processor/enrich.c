@@ -64,8 +64,66 @@ static int copy_values(struct hc_batch *b, uint32_t s, const struct hc_batch *me
 	return 0;
 }
 
-int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta)
+/*
+ * Rewrites set s's "labels" (metadata form "k:v,k:v") by the label options:
+ * the separator, ignored keys, and labels stored on their own.
+ */
+static int apply_label_opts(struct hc_batch *b, uint32_t s,
+			    const struct proc_label_opts *o)
 {
+	const char *in = hc_batch_get_label(b, s, HC_L_LABELS);
+	char out[4096];
+	size_t olen = 0;
+	int rc;
+
+	if (in == NULL)
+		return 0;
+	out[0] = '\0';
+	for (const char *p = in; *p;) {
+		size_t len = strcspn(p, ","), klen;
+		const char *colon = memchr(p, ':', len);
+		int skip = 0;
+
+		klen = colon ? (size_t)(colon - p) : len;
+		for (int i = 0; i < o->nignore && !skip; i++)
+			skip = strlen(o->ignore[i]) == klen && !strncmp(o->ignore[i], p, klen);
+		for (int i = 0; i < o->nstore; i++) {
+			const char *v;
+
+			if (strlen(o->store_key[i]) != klen || strncmp(o->store_key[i], p, klen))
+				continue;
+			v = colon ? hc_batch_str(b, colon + 1, len - klen - 1) : "";
+			if (v == NULL)
+				return -ENOMEM;
+			rc = hc_batch_label(b, s, o->store_name[i], v);
+			if (rc != 0)
+				return rc;
+		}
+		if (!skip && olen + len + strlen(o->separator) + 1 < sizeof(out)) {
+			if (olen > 0) {
+				strcpy(out + olen, o->separator);
+				olen += strlen(o->separator);
+			}
+			memcpy(out + olen, p, len);
+			olen += len;
+			out[olen] = '\0';
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	{
+		const char *copy = hc_batch_str(b, out, olen);
+
+		return copy ? hc_batch_label(b, s, HC_L_LABELS, copy) : -ENOMEM;
+	}
+}
+
+int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
+		     const struct proc_label_opts *opts)
+{
+	int relabel = opts != NULL && (opts->nignore || opts->nstore ||
+				       (opts->separator && strcmp(opts->separator, ",")));
 	static const char *pod_labels[] = { HC_L_POD_ID, HC_L_LABELS };
 	uint32_t nsets;
 	int rc;
@@ -116,6 +174,8 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta)
 				return rc;
 		}
 		rc = copy_values(b, s, meta, ms);
+		if (rc == 0 && relabel)
+			rc = apply_label_opts(b, s, opts);
 		if (rc != 0)
 			return rc;
 	}
@@ -135,6 +195,8 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta)
 			}
 			if (b->sets[s].create_ms == 0)
 				b->sets[s].create_ms = meta->sets[ms].create_ms;
+			if (relabel && (rc = apply_label_opts(b, s, opts)) != 0)
+				return rc;
 		}
 		if (ns == NULL)
 			continue;

@@ -14,9 +14,26 @@
  * container_base_image and namespace_id onto the metric sets; adds the
  * containers' requests, limits and restart counts; creates request/limit
  * only sets for a scraped pod's spec containers that have no stats.
- * 0 or -ENOMEM.
+ * opts may be NULL (Heapster's defaults).  0 or -ENOMEM.
  */
-int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta);
+/*
+ * Heapster's label options: pod labels are joined as "k:v" with `separator`
+ * (--label_separator, default ","), keys in `ignore` (--ignore_label) left
+ * out, and each `store` entry (--store_label=NAME or NAME=KEY) copied as a
+ * label of its own named NAME with the value of pod label KEY.
+ */
+#define PROC_MAX_LABEL_OPTS 16
+struct proc_label_opts {
+	const char *separator;
+	const char *ignore[PROC_MAX_LABEL_OPTS];
+	int         nignore;
+	const char *store_name[PROC_MAX_LABEL_OPTS];
+	const char *store_key[PROC_MAX_LABEL_OPTS];
+	int         nstore;
+};
+
+int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
+		     const struct proc_label_opts *opts);
 
 /*
  * Node autoscaling enricher, after aggregation: node labels, capacity and

@@ -42,6 +42,7 @@ struct proc_config {
 	const char *exporters[MAX_EXPORTERS];
 	int         nexporters;
 	const char *long_metrics[65];       /* NULL-terminated; [0] NULL = default */
+	struct proc_label_opts labels;
 	enum hc_log_level log_level;
 };
 
@@ -62,6 +63,7 @@ struct proc_state {
 	int                meta_cur;
 	int                have_meta;
 	struct proc_rates  rates;
+	const struct proc_label_opts *labels;
 	struct store      *st;
 	mqd_t             *exq;
 	int                nexq;
@@ -131,7 +133,8 @@ static void usage(void)
 		"usage: heapster-processor --store=DIR [--instance=NAME] [--exporter=NAME]...\n"
 		"         [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
 		"         [--export_backlog=15m] [--log_level=info]\n"
-		"         [--long_retention_metrics=cpu/usage_rate,memory/usage,memory/working_set]\n");
+		"         [--long_retention_metrics=cpu/usage_rate,memory/usage,memory/working_set]\n"
+		"         [--label_separator=,] [--store_label=NAME[=KEY]]... [--ignore_label=KEY]...\n");
 }
 
 static int parse_args(int argc, char **argv, struct proc_config *c)
@@ -145,6 +148,9 @@ static int parse_args(int argc, char **argv, struct proc_config *c)
 		{ "export_backlog", required_argument, NULL, 'b' },
 		{ "exporter", required_argument, NULL, 'e' },
 		{ "long_retention_metrics", required_argument, NULL, 'm' },
+		{ "label_separator", required_argument, NULL, 'S' },
+		{ "store_label", required_argument, NULL, 'L' },
+		{ "ignore_label", required_argument, NULL, 'I' },
 		{ "log_level", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -157,6 +163,7 @@ static int parse_args(int argc, char **argv, struct proc_config *c)
 	c->long_ret = 15 * 60000;
 	c->backlog = 15 * 60000;
 	c->log_level = HC_LOG_INFO;
+	c->labels.separator = ",";
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		int rc = 0;
 
@@ -186,6 +193,28 @@ static int parse_args(int argc, char **argv, struct proc_config *c)
 				rc = HC_ERR_CONFIG;
 			break;
 		}
+		case 'S': c->labels.separator = optarg; break;
+		case 'L': {
+			/* NAME or NAME=POD_LABEL_KEY */
+			char *eq = strchr(optarg, '=');
+
+			if (c->labels.nstore == PROC_MAX_LABEL_OPTS || !*optarg) {
+				rc = HC_ERR_CONFIG;
+				break;
+			}
+			if (eq)
+				*eq = '\0';
+			c->labels.store_name[c->labels.nstore] = optarg;
+			c->labels.store_key[c->labels.nstore++] = eq ? eq + 1 : optarg;
+			break;
+		}
+		case 'I':
+			if (c->labels.nignore == PROC_MAX_LABEL_OPTS) {
+				rc = HC_ERR_CONFIG;
+				break;
+			}
+			c->labels.ignore[c->labels.nignore++] = optarg;
+			break;
 		case 'v':
 			c->log_level = !strcmp(optarg, "debug") ? HC_LOG_DEBUG :
 				       !strcmp(optarg, "warn") ? HC_LOG_WARN : HC_LOG_INFO;
@@ -263,7 +292,7 @@ static void process_batch(struct proc_state *ps_)
 	rc = proc_rates_apply(rates, b);
 	t_rates = hc_mono_ms();
 	if (rc == 0)
-		rc = proc_enrich_pods(b, meta);
+		rc = proc_enrich_pods(b, meta, ps_->labels);
 	t_enrich = hc_mono_ms();
 	if (rc == 0)
 		rc = proc_aggregate(b);
@@ -444,6 +473,7 @@ int main(int argc, char **argv)
 	}
 	p.exq = exq;
 	p.nexq = nexq;
+	p.labels = &cfg.labels;
 	hc_hist_init(&p.duration_ms, hc_hist_ms_bounds, HC_ARRAY_LEN(hc_hist_ms_bounds));
 	rc = hc_batch_init(&p.batch);
 	if (rc == 0)

@@ -83,6 +83,7 @@ static void make_meta(struct hc_batch *m)
 	label(m, s, HC_L_CONTAINER_NAME, "a");
 	label(m, s, HC_L_CONTAINER_IMAGE, "registry/a:1");
 	label(m, s, HC_L_POD_ID, "uid-p1");
+	label(m, s, HC_L_LABELS, "app:web");
 	label(m, s, HC_L_NAMESPACE_NAME, "ns");
 	label(m, s, HC_L_POD_NAME, "p1");
 	hc_batch_add_int(m, s, HC_M_CPU_REQUEST, 100);
@@ -144,7 +145,7 @@ static void test_enrich_and_workloads(void **state)
 	(void)state;
 	make_meta(&m);
 	make_batch(&b);
-	assert_int_equal(proc_enrich_pods(&b, &m), 0);
+	assert_int_equal(proc_enrich_pods(&b, &m, NULL), 0);
 	assert_int_equal(proc_aggregate(&b), 0);
 	assert_int_equal(proc_enrich_nodes(&b, &m), 0);
 	assert_int_equal(proc_aggregate_workloads(&b, &m), 0);
@@ -204,7 +205,7 @@ static void test_no_metadata(void **state)
 
 	(void)state;
 	make_batch(&b);
-	assert_int_equal(proc_enrich_pods(&b, NULL), 0);
+	assert_int_equal(proc_enrich_pods(&b, NULL, NULL), 0);
 	assert_int_equal(proc_aggregate(&b), 0);
 	assert_int_equal(proc_enrich_nodes(&b, NULL), 0);
 	assert_int_equal(proc_aggregate_workloads(&b, NULL), 0);
@@ -213,11 +214,41 @@ static void test_no_metadata(void **state)
 	hc_batch_free(&b);
 }
 
+static void test_label_options(void **state)
+{
+	struct proc_label_opts o = { 0 };
+	struct hc_batch m, b;
+	uint32_t s;
+
+	(void)state;
+	make_meta(&m);
+	make_batch(&b);
+	/* pod p2 gets richer labels in the metadata */
+	assert_int_equal(hc_batch_find(&m, "namespace:ns/pod:p2", 19, &s), 0);
+	label(&m, s, HC_L_LABELS, "app:web,pod-template-hash:abc,tier:front");
+	o.separator = ";";
+	o.ignore[o.nignore++] = "pod-template-hash";
+	o.store_name[o.nstore] = "tier";
+	o.store_key[o.nstore++] = "tier";
+	o.store_name[o.nstore] = "application";
+	o.store_key[o.nstore++] = "app";
+	assert_int_equal(proc_enrich_pods(&b, &m, &o), 0);
+	assert_string_equal(lab(&b, "namespace:ns/pod:p2", HC_L_LABELS), "app:web;tier:front");
+	assert_string_equal(lab(&b, "namespace:ns/pod:p2", "tier"), "front");
+	assert_string_equal(lab(&b, "namespace:ns/pod:p2", "application"), "web");
+	assert_non_null(lab(&b, "namespace:ns/pod:p1/container:a", "application"));
+	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:a", "application"), "web");
+	assert_null(lab(&b, "namespace:ns/pod:p1/container:a", "tier"));
+	hc_batch_free(&m);
+	hc_batch_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enrich_and_workloads),
 		cmocka_unit_test(test_no_metadata),
+		cmocka_unit_test(test_label_options),
 	};
 	return cmocka_run_group_tests_name("enrich", tests, NULL, NULL);
 }
