@@ -65,8 +65,10 @@ $(B)/heapster-scraper: $(SCRAPER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
 $(B)/heapster-processor: $(PROCESSOR_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
+EXPORTER_LIBS := -lcurl -lsnappy -lrdkafka
+
 $(B)/heapster-exporter: $(EXPORTER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lcurl $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(EXPORTER_LIBS) $(LIBS)
 
 $(B)/heapster: $(LAUNCHER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -74,7 +76,7 @@ $(B)/heapster: $(LAUNCHER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
 # The simulator is self-contained (no common/ code): its own flags.
 $(B)/heapster-sim: $(SIM_SRC) $(wildcard tests/sim/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 $(OPT) -g -Wall -Wextra -Werror $(SANFLAGS) -o $@ $(SIM_SRC) -lm
+	$(CC) -std=gnu11 $(OPT) -g -Wall -Wextra -Werror $(SANFLAGS) -o $@ $(SIM_SRC) -lssl -lcrypto -lm
 
 # The Kore application: its objects need Kore's feature flags, which change
 # struct http_request; it is never built with sanitizers (kore itself is not).
@@ -111,7 +113,7 @@ $(B)/tests/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -Iapiserver -o $@ $< \
 	    $(UNIT_LIBS) \
-	    $(LDFLAGS) -lcmocka -lcurl $(LIBS)
+	    $(LDFLAGS) -lcmocka $(EXPORTER_LIBS) -lssl -lcrypto $(LIBS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
@@ -120,7 +122,8 @@ deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    build-essential pkg-config ca-certificates curl python3 \
 	    kore liblmdb-dev lmdb-utils libmsgpack-dev libcurl4-openssl-dev \
-	    libjsmn-dev libcmocka-dev influxdb wrk procps
+	    libcmocka-dev libssl-dev libsnappy-dev librdkafka-dev \
+	    influxdb victoria-metrics kcat wrk procps openssl
 
 test:
 	bash tests/run.sh

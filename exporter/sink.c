@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "hc.h"
+#include "log.h"
 #include "sink.h"
 
 /* ---- buffers ---------------------------------------------------------- */
@@ -57,8 +58,11 @@ int exp_buf_reserve(struct exp_buf *b, size_t n)
 
 int exp_buf_append(struct exp_buf *b, const void *p, size_t n)
 {
-	int rc = exp_buf_reserve(b, n);
+	int rc;
 
+	if (n == 0)
+		return 0;       /* p may be NULL then: memcpy must not see it */
+	rc = exp_buf_reserve(b, n);
 	if (rc != 0)
 		return rc;
 	memcpy(b->data + b->len, p, n);
@@ -117,6 +121,132 @@ int exp_out_cut(struct exp_out *o)
 	o->chunk_done[o->nchunks] = 0;
 	o->nchunks++;
 	o->open_points = 0;
+	return 0;
+}
+
+/* ---- tags ------------------------------------------------------------ */
+
+void exp_tags_init(struct exp_tags *t)
+{
+	exp_buf_init(&t->text);
+	t->t = NULL;
+	t->n = t->cap = 0;
+}
+
+void exp_tags_free(struct exp_tags *t)
+{
+	exp_buf_free(&t->text);
+	free(t->t);
+	exp_tags_init(t);
+}
+
+void exp_tags_reset(struct exp_tags *t)
+{
+	t->text.len = 0;
+	t->n = 0;
+}
+
+/* Appends src through f (or as is) to b, setting *off and *len.  0 or -ENOMEM. */
+static int tags_put(struct exp_buf *b, const char *src, exp_sanitize_fn f,
+		    uint32_t *off, uint32_t *len)
+{
+	size_t n = strlen(src);
+	int rc = exp_buf_reserve(b, 2 * n + 1);
+
+	if (rc != 0)
+		return rc;
+	*off = (uint32_t)b->len;
+	if (f != NULL) {
+		*len = (uint32_t)f(b->data + b->len, src, n);
+	} else {
+		memcpy(b->data + b->len, src, n);
+		*len = (uint32_t)n;
+	}
+	b->len += *len;
+	return 0;
+}
+
+int exp_tags_add(struct exp_tags *t, const char *key, const char *value,
+		 exp_sanitize_fn kf, exp_sanitize_fn vf)
+{
+	struct exp_tag g;
+	size_t mark = t->text.len;
+	int rc;
+
+	if (key == NULL || value == NULL || key[0] == '\0' || value[0] == '\0')
+		return 0;
+	if (t->n == t->cap) {
+		uint32_t ncap = t->cap ? t->cap * 2 : 32;
+		struct exp_tag *p = realloc(t->t, ncap * sizeof(*p));
+
+		if (p == NULL)
+			return -ENOMEM;
+		t->t = p;
+		t->cap = ncap;
+	}
+	rc = tags_put(&t->text, key, kf, &g.koff, &g.klen);
+	if (rc == 0)
+		rc = tags_put(&t->text, value, vf, &g.voff, &g.vlen);
+	if (rc != 0)
+		return rc;
+	if (g.klen == 0 || g.vlen == 0) {
+		t->text.len = mark;
+		return 0;
+	}
+	t->t[t->n++] = g;
+	return 0;
+}
+
+/* Bytewise comparison of the keys of tags a and b. */
+static int tag_cmp(const struct exp_tags *t, const struct exp_tag *a,
+		   const struct exp_tag *b)
+{
+	uint32_t n = a->klen < b->klen ? a->klen : b->klen;
+	int c = memcmp(t->text.data + a->koff, t->text.data + b->koff, n);
+
+	if (c != 0)
+		return c;
+	return a->klen < b->klen ? -1 : a->klen > b->klen;
+}
+
+void exp_tags_finish(struct exp_tags *t)
+{
+	uint32_t o = 0;
+
+	/* insertion sort: stable, and n is a dozen */
+	for (uint32_t i = 1; i < t->n; i++) {
+		struct exp_tag x = t->t[i];
+		uint32_t j = i;
+
+		while (j > 0 && tag_cmp(t, &t->t[j - 1], &x) > 0) {
+			t->t[j] = t->t[j - 1];
+			j--;
+		}
+		t->t[j] = x;
+	}
+	/* of a run of equal keys keep the last one added (the last of the run) */
+	for (uint32_t i = 0; i < t->n; i++) {
+		if (i + 1 < t->n && tag_cmp(t, &t->t[i], &t->t[i + 1]) == 0)
+			continue;
+		t->t[o++] = t->t[i];
+	}
+	t->n = o;
+}
+
+/* ---- options --------------------------------------------------------- */
+
+int exp_opt_str(const struct hc_uri *u, const char *what, const char *key,
+		const char *def, char *dst, size_t cap)
+{
+	const char *v = hc_uri_opt(u, key);
+
+	if (v == NULL)
+		v = def;
+	if (strlen(v) >= cap) {
+		hc_error("%s: option %s is too long (at most %zu bytes)", what, key, cap - 1);
+		return HC_ERR_CONFIG;
+	}
+	strcpy(dst, v);
 	return 0;
 }
 

@@ -96,6 +96,53 @@ size_t exp_fmt_u64(char *dst, uint64_t v);
 size_t exp_fmt_f64(char *dst, double v);
 
 /*
+ * Tags (labels) of one point, sanitized, sorted by key, one value per key:
+ * what the tag-based sinks (opentsdb, prometheus) build once per metric set
+ * and once per labeled value.  Keys and values live in `text`, NUL-free and
+ * not terminated; tag i is text.data[t[i].koff .. +klen) = [voff .. +vlen).
+ */
+struct exp_tag {
+	uint32_t koff, klen, voff, vlen;
+};
+
+struct exp_tags {
+	struct exp_buf  text;
+	struct exp_tag *t;
+	uint32_t        n, cap;
+};
+
+/*
+ * Writes src[0..n) made acceptable to a sink into dst, which has room for
+ * 2n + 1 bytes; returns the length written.
+ */
+typedef size_t (*exp_sanitize_fn)(char *dst, const char *src, size_t n);
+
+void exp_tags_init(struct exp_tags *t);
+void exp_tags_free(struct exp_tags *t);
+/* Empties the list; keeps its memory. */
+void exp_tags_reset(struct exp_tags *t);
+/*
+ * Adds key=value through the sanitizers (NULL: copied as is).  A pair whose
+ * key or value is empty (before or after sanitizing) is left out, as
+ * Heapster left out empty labels.  0 or -ENOMEM.
+ */
+int  exp_tags_add(struct exp_tags *t, const char *key, const char *value,
+		  exp_sanitize_fn kf, exp_sanitize_fn vf);
+/*
+ * Sorts by key (bytewise, stable) and keeps, of equal keys, the one added
+ * last: so a labeled value's own label overrides its set's, and a tag the
+ * sink adds last (cluster) overrides both.
+ */
+void exp_tags_finish(struct exp_tags *t);
+
+/*
+ * Copies option `key` of u, or def when it is absent, into dst (cap bytes).
+ * 0, or HC_ERR_CONFIG when the value does not fit (logged, naming `what`).
+ */
+int exp_opt_str(const struct hc_uri *u, const char *what, const char *key,
+		const char *def, char *dst, size_t cap);
+
+/*
  * A sink.  Every function returns 0 or a negative code (hc.h).
  *
  * init    parses the sink's URI options into a new state; no network.
@@ -118,6 +165,11 @@ struct exp_sink_ops {
 
 extern const struct exp_sink_ops sink_log_ops;
 extern const struct exp_sink_ops sink_influxdb_ops;
+extern const struct exp_sink_ops sink_graphite_ops;
+extern const struct exp_sink_ops sink_opentsdb_ops;
+extern const struct exp_sink_ops sink_statsd_ops;
+extern const struct exp_sink_ops sink_prometheus_ops;
+extern const struct exp_sink_ops sink_kafka_ops;
 
 /* The sink registered under `kind` (as in --sink=KIND:...), or NULL. */
 const struct exp_sink_ops *exp_sink_find(const char *kind);

@@ -147,8 +147,14 @@ static void test_registry(void **st)
 	(void)st;
 	assert_ptr_equal(exp_sink_find("log"), &sink_log_ops);
 	assert_ptr_equal(exp_sink_find("influxdb"), &sink_influxdb_ops);
-	assert_null(exp_sink_find("graphite"));
+	assert_ptr_equal(exp_sink_find("graphite"), &sink_graphite_ops);
+	assert_ptr_equal(exp_sink_find("opentsdb"), &sink_opentsdb_ops);
+	assert_ptr_equal(exp_sink_find("statsd"), &sink_statsd_ops);
+	assert_ptr_equal(exp_sink_find("prometheus"), &sink_prometheus_ops);
+	assert_ptr_equal(exp_sink_find("kafka"), &sink_kafka_ops);
+	assert_null(exp_sink_find("riemann"));
 	assert_null(exp_sink_find(""));
+	assert_string_equal(exp_sink_kinds(), "log, influxdb, graphite, opentsdb, statsd, prometheus, kafka");
 }
 
 int main(void)
