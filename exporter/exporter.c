@@ -33,6 +33,7 @@
 #include "hc.h"
 #include "log.h"
 #include "mq.h"
+#include "prom.h"
 #include "store.h"
 
 #define EXP_QUEUE_MSGSIZE 256
@@ -49,6 +50,12 @@ struct exp_ctx {
 	int                        backoff_ms;
 	struct hc_ratelimit        rl;
 	char                       qbuf[HC_MQ_MSGSIZE];
+	/* self-metrics, published in the store's "stats" database */
+	uint64_t                   delivered, points, bytes, retries;
+	uint64_t                   refused, undecodable;
+	int64_t                    lag_ms, last_ts;
+	struct hc_hist             send_ms;
+	struct hc_text             stats;
 };
 
 /* Totals of one delivered batch, for its log line. */
@@ -153,6 +160,8 @@ static int load_next(struct exp_ctx *c, int64_t after, int64_t *ts)
 	return rc;
 }
 
+static void publish_stats(struct exp_ctx *c);
+
 /*
  * Formats and sends c->batch window by window, retrying each send until
  * it is accepted.  0 when the whole batch was accepted, 1 when stopped
@@ -185,6 +194,8 @@ static int deliver(struct exp_ctx *c, struct exp_stats *st)
 				hc_error("%s: batch %" PRId64 " not accepted (%s); retry in %d ms",
 					 c->ops->kind, b->ts_ms, hc_strerror(rc), c->backoff_ms);
 			st->retries++;
+			c->retries++;
+			publish_stats(c);   /* an outage shows in /metrics as it happens */
 			backoff(c);
 			if (stopping(c))
 				return 1;
@@ -221,6 +232,46 @@ static void log_delivered(const struct exp_ctx *c, const struct exp_stats *st)
 		st->format_ms, st->send_ms, hc_now_ms() - c->batch.ts_ms, extra);
 }
 
+/*
+ * Publishes this exporter's self-metrics under "exporter-<name>": batches
+ * delivered, points, retries, refused points, lag and send durations.
+ */
+static void publish_stats(struct exp_ctx *c)
+{
+	struct hc_text *t = &c->stats;
+	char lbl[200], key[160];
+
+	snprintf(lbl, sizeof(lbl), "exporter=\"%s\",sink=\"%s\"", c->cfg->name,
+		 c->ops->kind);
+	hc_text_reset(t);
+	hc_prom_counter(t, "heapster_exporter_batches_total",
+			"Batches the sink accepted.", lbl, (double)c->delivered);
+	hc_prom_counter(t, "heapster_exporter_points_total",
+			"Points the sink accepted.", lbl, (double)c->points);
+	hc_prom_counter(t, "heapster_exporter_bytes_total",
+			"Bytes sent to the sink.", lbl, (double)c->bytes);
+	hc_prom_counter(t, "heapster_exporter_retries_total",
+			"Sends the sink refused or that failed, then retried.", lbl,
+			(double)c->retries);
+	hc_prom_counter(t, "heapster_exporter_points_refused_total",
+			"Points the sink refused for good (partial writes).", lbl,
+			(double)c->refused);
+	hc_prom_counter(t, "heapster_exporter_batches_undecodable_total",
+			"Stored batches that could not be read and were passed over.", lbl,
+			(double)c->undecodable);
+	hc_prom_gauge(t, "heapster_exporter_lag_seconds",
+		      "Age of the newest delivered batch when it was delivered.", lbl,
+		      (double)c->lag_ms / 1000.0);
+	hc_prom_gauge(t, "heapster_exporter_last_batch_timestamp_seconds",
+		      "Time of the newest delivered batch.", lbl, (double)c->last_ts / 1000.0);
+	hc_prom_histogram(t, "heapster_exporter_duration_milliseconds",
+			  "Time to format and send one batch.", lbl, &c->send_ms);
+	snprintf(key, sizeof(key), "exporter-%s", c->cfg->name);
+	if (!t->failed && store_stats_put(c->st, key, t->buf, t->len) != 0 &&
+	    hc_ratelimit_ok(&c->rl))
+		hc_warn("cannot publish self-metrics");
+}
+
 /* Opens the notification queue; without one the loop polls the store. */
 static void open_queue(struct exp_ctx *c)
 {
@@ -249,6 +300,7 @@ int exp_run(const struct exp_config *cfg, const struct exp_sink_ops *ops,
 	int rc;
 
 	backoff_reset(&c);
+	hc_hist_init(&c.send_ms, hc_hist_ms_bounds, HC_ARRAY_LEN(hc_hist_ms_bounds));
 	/* read-write: the exporter writes its own cursor */
 	rc = store_open(&so, &c.st);
 	if (rc != 0) {
@@ -283,6 +335,8 @@ int exp_run(const struct exp_config *cfg, const struct exp_sink_ops *ops,
 		}
 		if (rc == HC_ERR_PARSE) {
 			hc_error("batch %" PRId64 " cannot be decoded: passing over it", ts);
+			c.undecodable++;
+			publish_stats(&c);
 			cursor = ts;
 			store_cursor_set(c.st, cfg->name, cursor);
 			continue;
@@ -312,6 +366,14 @@ int exp_run(const struct exp_config *cfg, const struct exp_sink_ops *ops,
 			hc_error("saving cursor %" PRId64 ": %s (the batch may be sent again "
 				 "after a restart)", cursor, hc_strerror(rc));
 		log_delivered(&c, &st);
+		c.delivered++;
+		c.points += st.points;
+		c.bytes += st.bytes;
+		c.refused += st.dropped;
+		c.last_ts = c.batch.ts_ms;
+		c.lag_ms = hc_now_ms() - c.batch.ts_ms;
+		hc_hist_observe(&c.send_ms, (double)(st.format_ms + st.send_ms));
+		publish_stats(&c);
 	}
 	hc_info("exporter %s stopping after batch %" PRId64, cfg->name, cursor);
 	rc = 0;
@@ -321,6 +383,7 @@ free_batch:
 		mq_close(c.q);
 	exp_out_free(&c.out);
 	hc_batch_free(&c.batch);
+	hc_text_free(&c.stats);
 close_store:
 	store_close(c.st);
 	return rc;

@@ -91,3 +91,14 @@ def test_end_to_end(procs, tmp):
     dump = subprocess.run(["mdb_dump", "-p", "-s", "cursors", os.path.join(pipe.run_dir, "store")],
                           capture_output=True, text=True, check=True).stdout
     check("influxdb-0" in dump, "the exporter's cursor is not in the store:\n" + dump)
+
+    # every process publishes its self-metrics in the store's stats database
+    def stats():
+        out = subprocess.run(["mdb_dump", "-p", "-s", "stats", os.path.join(pipe.run_dir, "store")],
+                             capture_output=True, text=True, check=True).stdout
+        return out if ("heapster_exporter_batches_total" in out and
+                       "heapster_processor_batches_total" in out) else None
+    out = wait_for(stats, 20, "self-metrics of the processor and the exporter in the store")
+    import re
+    m = re.search(r'heapster_exporter_batches_total\{exporter="influxdb-0",sink="influxdb"\} (\d+)', out)
+    check(m and int(m.group(1)) >= 2, "exporter batch counter missing or too low in:\n" + out[:2000])
