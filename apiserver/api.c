@@ -3,7 +3,8 @@
  * the store session, responses and the JSON writer (see api.h).
  *
  * The stock kore binary loads heapster-api.so (heapster-api.conf.in names
- * the handlers, api_model.c and api_health.c implement them).  The parent
+ * the handlers: api_model.c the model API, api_resource.c metrics.k8s.io,
+ * api_export.c the metric export, api_health.c the probes).  The parent
  * never touches the store; each worker opens it read-only from
  * kore_worker_configure(), after Kore applied its seccomp filter, so the
  * extra system calls LMDB needs are allowed below.  When the store does
@@ -33,8 +34,14 @@
 #define API_NAMES_INIT   128
 #define API_REOPEN_MS    1000
 
-/* What LMDB needs beyond Kore's worker filter (PLATFORM.md, seccomp_tracing). */
+/*
+ * What LMDB needs beyond Kore's worker filter (PLATFORM.md, seccomp_tracing),
+ * and mremap: glibc's realloc() moves a block it got from mmap (above the
+ * mmap threshold) with mremap, so a response buffer growing past a few MB
+ * (a cluster's pod list or metric export) killed the worker without it.
+ */
 KORE_SECCOMP_FILTER("heapster-api",
+	KORE_SYSCALL_ALLOW(mremap),
 	KORE_SYSCALL_ALLOW(pread64),
 	KORE_SYSCALL_ALLOW(fstatfs),
 	KORE_SYSCALL_ALLOW(uname),
@@ -105,22 +112,28 @@ void kore_worker_teardown(void)
 	api_w.pts = NULL;
 	api_w.names = NULL;
 	api_w.pts_cap = api_w.names_cap = 0;
+	for (int i = 0; i < API_VEC_COUNT; i++) {
+		free(api_w.vec[i].p);
+		api_w.vec[i].p = NULL;
+		api_w.vec[i].n = api_w.vec[i].cap = 0;
+	}
 }
 
-int api_txn_begin(struct http_request *req, struct store_txn **txn)
+int api_txn_open(struct store_txn **txn, int *status, const char **why)
 {
 	int rc;
 
+	*status = 503;
 	rc = api_store_ensure();
 	if (rc != 0) {
-		api_error(req, 503, api_w.store_path ? "store not available yet"
-						     : "HEAPSTER_STORE is not set");
+		*why = api_w.store_path ? "store not available yet"
+					: "HEAPSTER_STORE is not set";
 		return rc;
 	}
 	rc = store_read_begin(api_w.store, txn);
 	if (rc == HC_ERR_NOTFOUND) {
 		/* the writer has not created its databases yet */
-		api_error(req, 503, "store is empty");
+		*why = "store is empty";
 		return rc;
 	}
 	if (rc != 0) {
@@ -128,10 +141,21 @@ int api_txn_begin(struct http_request *req, struct store_txn **txn)
 		hc_error("store read: %s; reopening", hc_strerror(rc));
 		store_close(api_w.store);
 		api_w.store = NULL;
-		api_error(req, 503, "store read failed");
+		*why = "store read failed";
 		return rc;
 	}
 	return 0;
+}
+
+int api_txn_begin(struct http_request *req, struct store_txn **txn)
+{
+	const char *why;
+	int status, rc;
+
+	rc = api_txn_open(txn, &status, &why);
+	if (rc != 0)
+		api_error(req, status, why);
+	return rc;
 }
 
 /* Resets the response buffer, shrinking it after an unusually large answer. */
@@ -194,40 +218,79 @@ int api_names_reserve(uint32_t n)
 	return 0;
 }
 
+int api_vec_reserve(struct api_vec *v, uint32_t n, size_t size)
+{
+	uint32_t cap = v->cap ? v->cap : 16;
+	void *p;
+
+	if (n <= v->cap)
+		return 0;
+	while (cap < n) {
+		if (cap > UINT32_MAX / 2)
+			return -ENOMEM;
+		cap *= 2;
+	}
+	p = realloc(v->p, (size_t)cap * size);
+	if (p == NULL)
+		return -ENOMEM;
+	v->p = p;
+	v->cap = cap;
+	return 0;
+}
+
 /* ---- JSON writer ------------------------------------------------------ */
+
+/*
+ * kore_buf_append() grows a buffer by exactly the missing bytes and
+ * kore_realloc() always copies, so an answer of n bytes built from small
+ * appends cost O(n^2) copying: a 1.5 MB pod list took minutes.  Growing
+ * by doubling first keeps appends amortized O(1).
+ */
+void api_buf_append(struct kore_buf *b, const void *data, size_t len)
+{
+	if (b->offset + len > b->length) {
+		size_t n = b->length ? b->length : API_OUT_INIT;
+
+		while (n < b->offset + len)
+			n *= 2;
+		b->data = kore_realloc(b->data, n);
+		b->length = n;
+	}
+	kore_buf_append(b, data, len);
+}
 
 void api_json_raw(struct kore_buf *b, const char *s)
 {
-	kore_buf_append(b, s, strlen(s));
+	api_buf_append(b, s, strlen(s));
 }
 
 void api_json_str(struct kore_buf *b, const char *s, size_t len)
 {
 	char chunk[6 * 64];
 
-	kore_buf_append(b, "\"", 1);
+	api_buf_append(b, "\"", 1);
 	while (len > 0) {
 		size_t n = len < 64 ? len : 64;
 
-		kore_buf_append(b, chunk, api_json_escape(s, n, chunk));
+		api_buf_append(b, chunk, api_json_escape(s, n, chunk));
 		s += n;
 		len -= n;
 	}
-	kore_buf_append(b, "\"", 1);
+	api_buf_append(b, "\"", 1);
 }
 
 void api_json_int(struct kore_buf *b, int64_t v)
 {
 	char num[24];
 
-	kore_buf_append(b, num, api_fmt_int(v, num));
+	api_buf_append(b, num, api_fmt_int(v, num));
 }
 
 void api_json_double(struct kore_buf *b, double v)
 {
 	char num[32];
 
-	kore_buf_append(b, num, api_fmt_double(v, num));
+	api_buf_append(b, num, api_fmt_double(v, num));
 }
 
 void api_json_time(struct kore_buf *b, int64_t ms)
@@ -240,5 +303,5 @@ void api_json_time(struct kore_buf *b, int64_t ms)
 	if (n == 0)
 		n = hc_time_format(ms, ts + 1);
 	ts[n + 1] = '"';
-	kore_buf_append(b, ts, n + 2);
+	api_buf_append(b, ts, n + 2);
 }

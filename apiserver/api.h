@@ -27,6 +27,25 @@ struct api_name {
 	uint32_t    id;
 };
 
+/*
+ * A growable array of fixed-size elements, kept across requests (reset
+ * per request by setting n = 0).  Every handler has its own slots in
+ * api_w.vec, so nothing is allocated once they have grown.
+ */
+struct api_vec {
+	void     *p;
+	uint32_t  n;
+	uint32_t  cap;
+};
+
+enum api_vec_id {
+	API_VEC_PODS = 0,   /* api_resource.c: pods of a list */
+	API_VEC_CTRS,       /* api_resource.c: containers of one pod */
+	API_VEC_VALS,       /* api_export.c: values of one entity */
+	API_VEC_NAMES,      /* api_export.c: metric names by store id */
+	API_VEC_COUNT
+};
+
 struct api_worker {
 	struct store       *store;          /* NULL until an open succeeds */
 	const char         *store_path;     /* $HEAPSTER_STORE, NULL if unset */
@@ -36,6 +55,7 @@ struct api_worker {
 	uint32_t            pts_cap;
 	struct api_name    *names;          /* metric-name list scratch */
 	uint32_t            names_cap;
+	struct api_vec      vec[API_VEC_COUNT];
 };
 
 extern struct api_worker api_w;
@@ -46,6 +66,11 @@ extern struct api_worker api_w;
  * a negative code: the handler just returns.
  */
 int api_txn_begin(struct http_request *req, struct store_txn **txn);
+/*
+ * The same without answering: 0, or a negative code with *status (503)
+ * and *why set, for handlers that answer errors in their own format.
+ */
+int api_txn_open(struct store_txn **txn, int *status, const char **why);
 
 /* Sends api_w.out with `status` and a JSON content type. */
 void api_reply(struct http_request *req, int status);
@@ -57,6 +82,12 @@ void api_text(struct http_request *req, int status, const char *msg);
 /* Grows api_w.pts / api_w.names to at least n entries: 0 or -ENOMEM. */
 int api_pts_reserve(uint32_t n);
 int api_names_reserve(uint32_t n);
+/* Grows v to hold at least n elements of `size` bytes: 0 or -ENOMEM. */
+int api_vec_reserve(struct api_vec *v, uint32_t n, size_t size);
+
+/* Appends to a kore_buf growing it by doubling (see api.c); use it, never
+ * kore_buf_append(), for anything that may grow large. */
+void api_buf_append(struct kore_buf *b, const void *data, size_t len);
 
 /* JSON writer into a kore_buf. */
 void api_json_raw(struct kore_buf *b, const char *s);
@@ -68,5 +99,10 @@ void api_json_time(struct kore_buf *b, int64_t ms);   /* "RFC 3339" */
 /* Handlers named in heapster-api.conf.in. */
 int api_model(struct http_request *req);
 int api_healthz(struct http_request *req);
+int api_readyz(struct http_request *req);
+int api_livez(struct http_request *req);
+int api_resource(struct http_request *req);        /* /apis, metrics.k8s.io */
+int api_export(struct http_request *req);          /* /api/v1/metric-export */
+int api_export_schema(struct http_request *req);   /* /api/v1/metric-export-schema */
 
 #endif

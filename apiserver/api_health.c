@@ -1,5 +1,5 @@
 /*
- * api_health.c - GET /healthz (REFERENCE §5).
+ * api_health.c - the probes: GET /healthz and /readyz (REFERENCE §5), /livez.
  *
  * Healthy means the pipeline is delivering: the newest batch of the short
  * ring is at most API_HEALTH_MAX_AGE_MS old (by its batch time, the end of
@@ -7,6 +7,12 @@
  * text, "ok" with 200, or 503 with the reason, so a kubelet probe log or a
  * curl shows why.  It reads one index record: cheap enough for any probe
  * rate, and it stays open when the model API gets authentication.
+ *
+ * /readyz is the same check under the name Kubernetes' own components use
+ * (a readiness probe: no traffic until the pipeline delivers).  /livez
+ * answers 200 as long as the worker runs the event loop, without touching
+ * the store: a liveness probe must not restart the API server because the
+ * scraper or the processor is down, which readiness already reports.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,6 +54,17 @@ int api_healthz(struct http_request *req)
 		api_text(req, 503, "newest batch is empty\n");
 		return KORE_RESULT_OK;
 	}
+	api_text(req, 200, "ok");
+	return KORE_RESULT_OK;
+}
+
+int api_readyz(struct http_request *req)
+{
+	return api_healthz(req);
+}
+
+int api_livez(struct http_request *req)
+{
 	api_text(req, 200, "ok");
 	return KORE_RESULT_OK;
 }

@@ -11,6 +11,14 @@
  * with nothing after it (a child list), "pod-list" or "debug/allkeys".
  * Adding a level is one table line.  Nothing here allocates: every result
  * lands in the caller's fixed buffers, whose overflow is HC_ERR_TOOBIG.
+ *
+ * The metrics.k8s.io half (api_resource.c) gets the same treatment: the
+ * /apis paths, Kubernetes quantities, Go's duration format (a port of
+ * time.Duration.String()), the stored "k:v,..." label lists and
+ * Kubernetes selectors.  The selector parser follows apimachinery's
+ * labels.Parse: a lexer that splits on whitespace and the symbols
+ * , = == != ! ( ), then one requirement per comma; it keeps pointers into
+ * the decoded query argument instead of copying.
  */
 #include <math.h>
 #include <stdio.h>
@@ -426,4 +434,510 @@ size_t api_json_escape(const char *src, size_t len, char *dst)
 		}
 	}
 	return o;
+}
+
+/* ---- metrics.k8s.io paths ---------------------------------------------- */
+
+#define API_GROUP         "metrics.k8s.io"
+#define API_VERSION       "v1beta1"
+#define API_LEGACY_GROUP  "metrics"
+#define API_LEGACY_VER    "v1alpha1"
+
+/* Decodes one object name into dst (API_NAME_MAX): non-empty, no '/'. */
+static int api_res_name(const struct api_seg *s, char *dst, size_t *len)
+{
+	return api_name(s, dst, API_NAME_MAX, len);
+}
+
+int api_res_parse(const char *path, size_t len, struct api_res_target *t)
+{
+	struct api_seg segs[8];
+	const char *end = path + len;
+	int nsegs = 0, i;
+
+	t->op = API_RES_GROUPS;
+	t->legacy = 0;
+	t->ns[0] = t->name[0] = '\0';
+	t->ns_len = t->name_len = 0;
+	if (len < 5 || memcmp(path, "/apis", 5) != 0)
+		return HC_ERR_NOTFOUND;
+	path += 5;
+	if (path < end && end[-1] == '/')
+		end--;
+	if (path < end && path[0] != '/')
+		return HC_ERR_NOTFOUND;   /* "/apisx" */
+	while (path < end) {
+		const char *p = path + 1;
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *stop = slash ? slash : end;
+
+		if (stop == p || nsegs == (int)HC_ARRAY_LEN(segs))
+			return HC_ERR_NOTFOUND;
+		segs[nsegs].p = p;
+		segs[nsegs].len = (size_t)(stop - p);
+		nsegs++;
+		path = stop;
+	}
+	if (nsegs == 0)
+		return 0;
+	if (api_seg_is(&segs[0], API_GROUP)) {
+		if (nsegs == 1) {
+			t->op = API_RES_GROUP;
+			return 0;
+		}
+		if (!api_seg_is(&segs[1], API_VERSION))
+			return HC_ERR_NOTFOUND;
+		if (nsegs == 2) {
+			t->op = API_RES_RESOURCES;
+			return 0;
+		}
+	} else if (api_seg_is(&segs[0], API_LEGACY_GROUP) && nsegs > 2 &&
+		   api_seg_is(&segs[1], API_LEGACY_VER)) {
+		t->legacy = 1;
+	} else {
+		return HC_ERR_NOTFOUND;
+	}
+	i = 2;
+	if (api_seg_is(&segs[i], "nodes")) {
+		if (nsegs == i + 1) {
+			t->op = API_RES_NODES;
+			return 0;
+		}
+		if (nsegs != i + 2)
+			return HC_ERR_NOTFOUND;
+		t->op = API_RES_NODE;
+		return api_res_name(&segs[i + 1], t->name, &t->name_len);
+	}
+	if (api_seg_is(&segs[i], "pods")) {
+		if (nsegs != i + 1)
+			return HC_ERR_NOTFOUND;   /* a pod needs its namespace */
+		t->op = API_RES_PODS;
+		return 0;
+	}
+	if (!api_seg_is(&segs[i], "namespaces") || nsegs < i + 3 ||
+	    nsegs > i + 4 || !api_seg_is(&segs[i + 2], "pods"))
+		return HC_ERR_NOTFOUND;
+	{
+		int rc = api_res_name(&segs[i + 1], t->ns, &t->ns_len);
+
+		if (rc != 0)
+			return rc;
+	}
+	if (nsegs == i + 3) {
+		t->op = API_RES_PODS;
+		return 0;
+	}
+	t->op = API_RES_POD;
+	return api_res_name(&segs[i + 3], t->name, &t->name_len);
+}
+
+/* ---- quantities and durations ------------------------------------------ */
+
+size_t api_fmt_cpu_quantity(int64_t nanocores, char *buf)
+{
+	size_t n = api_fmt_int(nanocores, buf);
+
+	if (nanocores == 0)
+		return n;
+	buf[n++] = 'n';
+	buf[n] = '\0';
+	return n;
+}
+
+size_t api_fmt_mem_quantity(int64_t bytes, char *buf)
+{
+	size_t n;
+
+	if (bytes == 0 || bytes % 1024 != 0)
+		return api_fmt_int(bytes, buf);
+	n = api_fmt_int(bytes / 1024, buf);
+	buf[n++] = 'K';
+	buf[n++] = 'i';
+	buf[n] = '\0';
+	return n;
+}
+
+/*
+ * Go's fmtFrac: the prec low decimal digits of v as ".ddd" (trailing zeros
+ * and, when all are zero, the point omitted) written backwards ending at
+ * buf[w]; returns the new w and leaves v / 10^prec in *v.
+ */
+static size_t api_go_frac(char *buf, size_t w, uint64_t *v, int prec)
+{
+	int print = 0;
+
+	for (int i = 0; i < prec; i++) {
+		unsigned digit = (unsigned)(*v % 10);
+
+		print = print || digit != 0;
+		if (print)
+			buf[--w] = (char)('0' + digit);
+		*v /= 10;
+	}
+	if (print)
+		buf[--w] = '.';
+	return w;
+}
+
+/* Go's fmtInt: v in decimal, written backwards ending at buf[w]. */
+static size_t api_go_int(char *buf, size_t w, uint64_t v)
+{
+	do {
+		buf[--w] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return w;
+}
+
+size_t api_fmt_go_duration(int64_t ns, char *buf)
+{
+	char tmp[32];
+	size_t w = sizeof(tmp), n;
+	uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+
+	if (u < 1000000000ull) {
+		/* below a second: the largest unit that keeps an integer part */
+		int prec;
+
+		tmp[--w] = 's';
+		if (u == 0) {
+			tmp[--w] = '0';
+			goto copy;
+		}
+		if (u < 1000ull) {
+			prec = 0;
+			tmp[--w] = 'n';
+		} else if (u < 1000000ull) {
+			prec = 3;
+			tmp[--w] = '\xb5';   /* U+00B5 MICRO SIGN, as Go writes it */
+			tmp[--w] = '\xc2';
+		} else {
+			prec = 6;
+			tmp[--w] = 'm';
+		}
+		w = api_go_frac(tmp, w, &u, prec);
+		w = api_go_int(tmp, w, u);
+	} else {
+		tmp[--w] = 's';
+		w = api_go_frac(tmp, w, &u, 9);
+		w = api_go_int(tmp, w, u % 60);   /* u: whole seconds */
+		u /= 60;
+		if (u > 0) {
+			tmp[--w] = 'm';
+			w = api_go_int(tmp, w, u % 60);
+			u /= 60;
+			if (u > 0) {
+				tmp[--w] = 'h';
+				w = api_go_int(tmp, w, u);
+			}
+		}
+	}
+	if (ns < 0)
+		tmp[--w] = '-';
+copy:
+	n = sizeof(tmp) - w;
+	memcpy(buf, tmp + w, n);
+	buf[n] = '\0';
+	return n;
+}
+
+/* ---- label lists and selectors ----------------------------------------- */
+
+int api_klabels_next(const char *s, size_t len, size_t *pos,
+		     const char **key, size_t *key_len,
+		     const char **val, size_t *val_len)
+{
+	const char *p, *end = s + len, *comma, *colon;
+
+	while (*pos < len && s[*pos] == ',')
+		(*pos)++;   /* tolerate empty pairs */
+	if (*pos >= len)
+		return 0;
+	p = s + *pos;
+	comma = memchr(p, ',', (size_t)(end - p));
+	if (comma == NULL)
+		comma = end;
+	colon = memchr(p, ':', (size_t)(comma - p));
+	*key = p;
+	if (colon == NULL) {
+		*key_len = (size_t)(comma - p);
+		*val = comma;
+		*val_len = 0;
+	} else {
+		*key_len = (size_t)(colon - p);
+		*val = colon + 1;
+		*val_len = (size_t)(comma - colon - 1);
+	}
+	*pos = (size_t)(comma - s);
+	return 1;
+}
+
+/* Value of key in a "k:v,..." list: 1 and *val, or 0. */
+static int api_klabels_get(const char *s, size_t len, const char *key,
+			   size_t key_len, const char **val, size_t *val_len)
+{
+	const char *k;
+	size_t kl, pos = 0;
+
+	while (api_klabels_next(s, len, &pos, &k, &kl, val, val_len) == 1)
+		if (kl == key_len && memcmp(k, key, kl) == 0)
+			return 1;
+	return 0;
+}
+
+enum api_tok {
+	API_T_END = 0, API_T_IDENT, API_T_COMMA, API_T_EQ, API_T_DEQ, API_T_NEQ,
+	API_T_BANG, API_T_OPEN, API_T_CLOSE, API_T_BAD,
+};
+
+struct api_lex {
+	const char *s;
+	size_t      len, pos;
+	const char *tok;      /* the last identifier */
+	size_t      tok_len;
+};
+
+/* Kubernetes' selector lexer: whitespace separates, these are symbols. */
+static int api_sel_special(char c)
+{
+	return c == ',' || c == '=' || c == '!' || c == '(' || c == ')' ||
+	       c == '<' || c == '>';
+}
+
+static int api_sel_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	       c == '\v';
+}
+
+static enum api_tok api_lex_next(struct api_lex *l)
+{
+	const char *s = l->s;
+	char c;
+
+	while (l->pos < l->len && api_sel_space(s[l->pos]))
+		l->pos++;
+	if (l->pos >= l->len)
+		return API_T_END;
+	c = s[l->pos++];
+	switch (c) {
+	case ',': return API_T_COMMA;
+	case '(': return API_T_OPEN;
+	case ')': return API_T_CLOSE;
+	case '<': case '>': return API_T_BAD;   /* gt, lt: not supported */
+	case '=':
+		if (l->pos < l->len && s[l->pos] == '=') {
+			l->pos++;
+			return API_T_DEQ;
+		}
+		return API_T_EQ;
+	case '!':
+		if (l->pos < l->len && s[l->pos] == '=') {
+			l->pos++;
+			return API_T_NEQ;
+		}
+		return API_T_BANG;
+	default:
+		break;
+	}
+	l->tok = s + l->pos - 1;
+	while (l->pos < l->len && !api_sel_space(s[l->pos]) &&
+	       !api_sel_special(s[l->pos]))
+		l->pos++;
+	l->tok_len = (size_t)(s + l->pos - l->tok);
+	return API_T_IDENT;
+}
+
+static int api_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
+/* A label name or value: [A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?, <= 63. */
+static int api_label_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > 63 || !api_alnum(s[0]) || !api_alnum(s[len - 1]))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!api_alnum(s[i]) && s[i] != '-' && s[i] != '_' && s[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* A label key: optional DNS-1123 subdomain prefix and '/', then a name. */
+static int api_label_key_ok(const char *s, size_t len)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t plen;
+
+	if (slash == NULL)
+		return api_label_name_ok(s, len);
+	plen = (size_t)(slash - s);
+	if (plen == 0 || plen > 253 || !api_alnum(s[0]) || !api_alnum(s[plen - 1]))
+		return 0;
+	for (size_t i = 0; i < plen; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '-' || s[i] == '.'))
+			return 0;
+	return api_label_name_ok(slash + 1, len - plen - 1);
+}
+
+static int api_sel_value_ok(const char *s, size_t len, unsigned flags)
+{
+	if (flags & API_SEL_FIELDS)
+		return len <= 253;
+	return len == 0 || api_label_name_ok(s, len);
+}
+
+static int api_sel_key_ok(const char *s, size_t len, unsigned flags)
+{
+	if (flags & API_SEL_FIELDS)
+		return len > 0 && len <= 316;
+	return api_label_key_ok(s, len);
+}
+
+/* The value set of "in (...)" / "notin (...)", after the '('. */
+static int api_sel_set(struct api_lex *l, struct api_sel_req *r,
+		       unsigned flags)
+{
+	for (;;) {
+		enum api_tok t = api_lex_next(l);
+		struct api_sel_str v = { "", 0 };
+
+		if (t == API_T_IDENT) {
+			v.p = l->tok;
+			v.len = (uint32_t)l->tok_len;
+			t = api_lex_next(l);
+		} else if (t != API_T_COMMA && t != API_T_CLOSE) {
+			return HC_ERR_PARSE;
+		} else if (t == API_T_CLOSE && r->nvals == 0) {
+			return HC_ERR_PARSE;   /* "in ()": an empty set */
+		}
+		if (!api_sel_value_ok(v.p, v.len, flags))
+			return HC_ERR_PARSE;
+		if (r->nvals == API_SEL_VALS_MAX)
+			return HC_ERR_TOOBIG;
+		r->vals[r->nvals++] = v;
+		if (t == API_T_CLOSE)
+			return 0;
+		if (t != API_T_COMMA)
+			return HC_ERR_PARSE;
+	}
+}
+
+int api_selector_parse(const char *s, size_t len, unsigned flags,
+		       struct api_selector *sel)
+{
+	struct api_lex l = { s, len, 0, NULL, 0 };
+	enum api_tok t;
+	int rc;
+
+	sel->n = 0;
+	t = api_lex_next(&l);
+	if (t == API_T_END)
+		return 0;   /* empty: everything */
+	for (;;) {
+		struct api_sel_req *r;
+
+		if (sel->n == API_SEL_MAX)
+			return HC_ERR_TOOBIG;
+		r = &sel->reqs[sel->n];
+		r->nvals = 0;
+		if (t == API_T_BANG) {
+			if (flags & API_SEL_FIELDS || api_lex_next(&l) != API_T_IDENT)
+				return HC_ERR_PARSE;
+			r->op = API_SEL_NOTEXISTS;
+			r->key.p = l.tok;
+			r->key.len = (uint32_t)l.tok_len;
+			t = api_lex_next(&l);
+		} else if (t == API_T_IDENT) {
+			r->key.p = l.tok;
+			r->key.len = (uint32_t)l.tok_len;
+			t = api_lex_next(&l);
+			if (t == API_T_END || t == API_T_COMMA) {
+				if (flags & API_SEL_FIELDS)
+					return HC_ERR_PARSE;
+				r->op = API_SEL_EXISTS;
+			} else if (t == API_T_EQ || t == API_T_DEQ || t == API_T_NEQ) {
+				r->op = t == API_T_NEQ ? API_SEL_NE : API_SEL_EQ;
+				r->vals[0].p = "";
+				r->vals[0].len = 0;
+				r->nvals = 1;
+				t = api_lex_next(&l);
+				if (t == API_T_IDENT) {
+					r->vals[0].p = l.tok;
+					r->vals[0].len = (uint32_t)l.tok_len;
+					t = api_lex_next(&l);
+				}
+				if (!api_sel_value_ok(r->vals[0].p, r->vals[0].len, flags))
+					return HC_ERR_PARSE;
+			} else if (t == API_T_IDENT && !(flags & API_SEL_FIELDS) &&
+				   ((l.tok_len == 2 && memcmp(l.tok, "in", 2) == 0) ||
+				    (l.tok_len == 5 && memcmp(l.tok, "notin", 5) == 0))) {
+				r->op = l.tok_len == 2 ? API_SEL_IN : API_SEL_NOTIN;
+				if (api_lex_next(&l) != API_T_OPEN)
+					return HC_ERR_PARSE;
+				rc = api_sel_set(&l, r, flags);
+				if (rc != 0)
+					return rc;
+				t = api_lex_next(&l);
+			} else {
+				return HC_ERR_PARSE;
+			}
+		} else {
+			return HC_ERR_PARSE;
+		}
+		if (!api_sel_key_ok(r->key.p, r->key.len, flags))
+			return HC_ERR_PARSE;
+		sel->n++;
+		if (t == API_T_END)
+			return 0;
+		if (t != API_T_COMMA)
+			return HC_ERR_PARSE;
+		t = api_lex_next(&l);   /* a trailing ',' fails just below */
+		if (t == API_T_END)
+			return HC_ERR_PARSE;
+	}
+}
+
+static int api_sel_in(const struct api_sel_req *r, const char *v, size_t vl)
+{
+	for (uint32_t i = 0; i < r->nvals; i++)
+		if (r->vals[i].len == vl && memcmp(r->vals[i].p, v, vl) == 0)
+			return 1;
+	return 0;
+}
+
+int api_selector_match(const struct api_selector *sel, const char *labels,
+		       size_t len)
+{
+	for (uint32_t i = 0; i < sel->n; i++) {
+		const struct api_sel_req *r = &sel->reqs[i];
+		const char *v = NULL;
+		size_t vl = 0;
+		int has = api_klabels_get(labels, len, r->key.p, r->key.len, &v, &vl);
+		int ok;
+
+		switch (r->op) {
+		case API_SEL_EQ:
+		case API_SEL_IN:
+			ok = has && api_sel_in(r, v, vl);
+			break;
+		case API_SEL_NE:
+		case API_SEL_NOTIN:
+			ok = !has || !api_sel_in(r, v, vl);
+			break;
+		case API_SEL_EXISTS:
+			ok = has;
+			break;
+		case API_SEL_NOTEXISTS:
+		default:
+			ok = !has;
+			break;
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
 }

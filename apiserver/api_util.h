@@ -7,7 +7,7 @@
  * functions turn them into fixed-size, NUL-terminated buffers (no
  * allocation) and a small description of what the model route asks for,
  * so the handlers stay a few lines each and the parsing is unit-tested
- * (tests/unit/test_api_util.c).
+ * (tests/unit/test_api_util.c, tests/unit/test_api_resource.c).
  *
  * Errors follow hc.h: 0 or a negative code.  HC_ERR_PARSE means the client
  * sent something malformed (400), HC_ERR_TOOBIG something longer than the
@@ -108,5 +108,116 @@ int64_t api_float_to_int(double v);
  * returns the length written (no quotes added, no NUL).
  */
 size_t api_json_escape(const char *src, size_t len, char *dst);
+
+/* ---- metrics.k8s.io: paths, quantities, durations, selectors ---------- */
+
+#define API_NAME_MAX     256   /* a Kubernetes object name (DNS subdomain: 253) */
+#define API_SEL_MAX      16    /* requirements of one selector */
+#define API_SEL_VALS_MAX 16    /* values of one "in (...)" set */
+
+/* What a request under /apis asks for (api_resource.c). */
+enum api_res_op {
+	API_RES_GROUPS = 0,     /* /apis: APIGroupList */
+	API_RES_GROUP,          /* /apis/metrics.k8s.io: APIGroup */
+	API_RES_RESOURCES,      /* /apis/metrics.k8s.io/v1beta1: APIResourceList */
+	API_RES_NODES,          /* .../nodes: NodeMetricsList */
+	API_RES_NODE,           /* .../nodes/{name}: NodeMetrics */
+	API_RES_PODS,           /* .../pods or .../namespaces/{ns}/pods: PodMetricsList */
+	API_RES_POD,            /* .../namespaces/{ns}/pods/{name}: PodMetrics */
+};
+
+struct api_res_target {
+	enum api_res_op op;
+	int             legacy;               /* Heapster's /apis/metrics/v1alpha1 */
+	char            ns[API_NAME_MAX];     /* PODS ("" = all namespaces), POD */
+	size_t          ns_len;
+	char            name[API_NAME_MAX];   /* NODE, POD */
+	size_t          name_len;
+};
+
+/*
+ * Parses a path starting with "/apis" (one trailing '/' optional) into t.
+ * Names are percent-decoded, non-empty and free of '/'.  0,
+ * HC_ERR_NOTFOUND (no such resource), HC_ERR_PARSE (bad escape or name),
+ * HC_ERR_TOOBIG (a name longer than API_NAME_MAX - 1).
+ */
+int api_res_parse(const char *path, size_t len, struct api_res_target *t);
+
+/*
+ * Kubernetes quantities as metrics-server writes them.  CPU: nanocores
+ * with the "n" suffix ("298952967n"; "0" for zero).  Memory: bytes with
+ * the "Ki" suffix when a whole number of KiB ("1311340Ki"), else plain
+ * bytes ("1000"), "0" for zero.  buf must hold 24 bytes; returns the
+ * length.
+ */
+size_t api_fmt_cpu_quantity(int64_t nanocores, char *buf);
+size_t api_fmt_mem_quantity(int64_t bytes, char *buf);
+
+/*
+ * A duration in nanoseconds formatted exactly as Go's time.Duration
+ * String() (what metav1.Duration puts in "window"): "15s", "10.059s",
+ * "1m0s", "1h2m3.5s", "500ms", "1.5µs", "0s", "-2s".  buf must hold 32
+ * bytes; returns the length.
+ */
+size_t api_fmt_go_duration(int64_t ns, char *buf);
+
+/*
+ * Label lists as the store holds them in a set's "labels" label: "k:v"
+ * pairs joined by ',' (sorted, but nothing here depends on it).  The key
+ * ends at the first ':'; Kubernetes label keys and values contain neither
+ * ',' nor ':'.  Iterate with *pos = 0 first: 1 and the next pair, 0 at the
+ * end.  A pair without ':' has an empty value.
+ */
+int api_klabels_next(const char *s, size_t len, size_t *pos,
+		     const char **key, size_t *key_len,
+		     const char **val, size_t *val_len);
+
+/* Kubernetes label selectors (labels.Parse) and field selectors. */
+enum api_sel_op {
+	API_SEL_EQ = 0,     /* k=v, k==v */
+	API_SEL_NE,         /* k!=v */
+	API_SEL_IN,         /* k in (v1,v2) */
+	API_SEL_NOTIN,      /* k notin (v1,v2) */
+	API_SEL_EXISTS,     /* k */
+	API_SEL_NOTEXISTS,  /* !k */
+};
+
+struct api_sel_str {
+	const char *p;      /* into the parsed string; not NUL-terminated */
+	uint32_t    len;
+};
+
+struct api_sel_req {
+	enum api_sel_op    op;
+	struct api_sel_str key;
+	struct api_sel_str vals[API_SEL_VALS_MAX];   /* EQ, NE: vals[0] */
+	uint32_t           nvals;
+};
+
+struct api_selector {
+	struct api_sel_req reqs[API_SEL_MAX];
+	uint32_t           n;                        /* 0: matches everything */
+};
+
+#define API_SEL_FIELDS 1    /* field selector: only =, ==, != */
+
+/*
+ * Parses a decoded selector s[0..len) into sel; strings point into s,
+ * which must outlive sel.  Label selectors take the whole equality- and
+ * set-based grammar ("a=b,c!=d,e in (f,g),h notin (i),j,!k", spaces
+ * allowed between tokens); keys and values are checked like Kubernetes
+ * checks label keys (optional DNS prefix + '/', name of at most 63 of
+ * [A-Za-z0-9._-], alphanumeric at both ends) and values (the same name
+ * syntax, or empty).  With API_SEL_FIELDS only =, == and != are
+ * accepted, keys and values may hold '.', and values may be 253 long.
+ * 0, HC_ERR_PARSE, HC_ERR_TOOBIG (more than API_SEL_MAX requirements or
+ * API_SEL_VALS_MAX values).  Numeric operators (gt, lt) are not supported.
+ */
+int api_selector_parse(const char *s, size_t len, unsigned flags,
+		       struct api_selector *sel);
+
+/* Whether a "k:v,k2:v2" label list (len 0: no labels) satisfies sel. */
+int api_selector_match(const struct api_selector *sel, const char *labels,
+		       size_t len);
 
 #endif
