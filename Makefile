@@ -123,7 +123,7 @@ deps:
 	    build-essential pkg-config ca-certificates curl python3 \
 	    kore liblmdb-dev lmdb-utils libmsgpack-dev libcurl4-openssl-dev \
 	    libcmocka-dev libssl-dev libsnappy-dev librdkafka-dev \
-	    influxdb victoria-metrics kcat wrk procps openssl
+	    influxdb victoria-metrics kcat prometheus wrk procps openssl
 
 test:
 	bash tests/run.sh

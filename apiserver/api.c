@@ -170,6 +170,7 @@ static void api_out_reset(void)
 
 void api_reply(struct http_request *req, int status)
 {
+	api_metrics_count(req, status);
 	http_response_header(req, "content-type", "application/json");
 	http_response(req, status, api_w.out.data, api_w.out.offset);
 	api_out_reset();
@@ -186,6 +187,7 @@ void api_error(struct http_request *req, int status, const char *msg)
 
 void api_text(struct http_request *req, int status, const char *msg)
 {
+	api_metrics_count(req, status);
 	http_response_header(req, "content-type", "text/plain; charset=utf-8");
 	http_response(req, status, msg, strlen(msg));
 }

@@ -104,5 +104,8 @@ int api_livez(struct http_request *req);
 int api_resource(struct http_request *req);        /* /apis, metrics.k8s.io */
 int api_export(struct http_request *req);          /* /api/v1/metric-export */
 int api_export_schema(struct http_request *req);   /* /api/v1/metric-export-schema */
+int api_metrics(struct http_request *req);         /* /metrics, Prometheus text */
+/* Counts a response for /metrics (route and status, latency). */
+void api_metrics_count(struct http_request *req, int status);
 
 #endif

@@ -8,8 +8,8 @@
 
 #include "prom.h"
 
-const double hc_hist_ms_bounds[12] = {
-	1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000, 60000,
+const double hc_hist_seconds_bounds[12] = {
+	0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60,
 };
 
 void hc_hist_init(struct hc_hist *h, const double *bounds, int nbounds)

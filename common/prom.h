@@ -23,8 +23,12 @@ struct hc_hist {
 	double        sum;
 };
 
-/* Standard bounds for durations in milliseconds: 1 ms ... 60 s. */
-extern const double hc_hist_ms_bounds[12];
+/*
+ * Standard bounds for durations in seconds, 1 ms ... 60 s (Prometheus's
+ * base unit; Heapster's own self-metrics used milliseconds, which
+ * promtool rejects).
+ */
+extern const double hc_hist_seconds_bounds[12];
 
 void hc_hist_init(struct hc_hist *h, const double *bounds, int nbounds);
 void hc_hist_observe(struct hc_hist *h, double v);

@@ -54,7 +54,7 @@ struct exp_ctx {
 	uint64_t                   delivered, points, bytes, retries;
 	uint64_t                   refused, undecodable;
 	int64_t                    lag_ms, last_ts;
-	struct hc_hist             send_ms;
+	struct hc_hist             send_s;      /* seconds per batch */
 	struct hc_text             stats;
 };
 
@@ -264,8 +264,8 @@ static void publish_stats(struct exp_ctx *c)
 		      (double)c->lag_ms / 1000.0);
 	hc_prom_gauge(t, "heapster_exporter_last_batch_timestamp_seconds",
 		      "Time of the newest delivered batch.", lbl, (double)c->last_ts / 1000.0);
-	hc_prom_histogram(t, "heapster_exporter_duration_milliseconds",
-			  "Time to format and send one batch.", lbl, &c->send_ms);
+	hc_prom_histogram(t, "heapster_exporter_duration_seconds",
+			  "Time to format and send one batch.", lbl, &c->send_s);
 	snprintf(key, sizeof(key), "exporter-%s", c->cfg->name);
 	if (!t->failed && store_stats_put(c->st, key, t->buf, t->len) != 0 &&
 	    hc_ratelimit_ok(&c->rl))
@@ -300,7 +300,7 @@ int exp_run(const struct exp_config *cfg, const struct exp_sink_ops *ops,
 	int rc;
 
 	backoff_reset(&c);
-	hc_hist_init(&c.send_ms, hc_hist_ms_bounds, HC_ARRAY_LEN(hc_hist_ms_bounds));
+	hc_hist_init(&c.send_s, hc_hist_seconds_bounds, HC_ARRAY_LEN(hc_hist_seconds_bounds));
 	/* read-write: the exporter writes its own cursor */
 	rc = store_open(&so, &c.st);
 	if (rc != 0) {
@@ -372,7 +372,7 @@ int exp_run(const struct exp_config *cfg, const struct exp_sink_ops *ops,
 		c.refused += st.dropped;
 		c.last_ts = c.batch.ts_ms;
 		c.lag_ms = hc_now_ms() - c.batch.ts_ms;
-		hc_hist_observe(&c.send_ms, (double)(st.format_ms + st.send_ms));
+		hc_hist_observe(&c.send_s, (double)(st.format_ms + st.send_ms) / 1000.0);
 		publish_stats(&c);
 	}
 	hc_info("exporter %s stopping after batch %" PRId64, cfg->name, cursor);

@@ -70,7 +70,7 @@ struct proc_state {
 	/* self-metrics, published in the store after every batch */
 	uint64_t           batches, failed, streams_dropped;
 	uint64_t           dropped_unexported, dropped_full;
-	struct hc_hist     duration_ms;
+	struct hc_hist     duration;     /* seconds per batch */
 	struct hc_text     stats;
 };
 
@@ -88,8 +88,8 @@ static void publish_stats(struct proc_state *p, const struct hc_batch *b)
 	hc_prom_counter(t, "heapster_processor_streams_dropped_total",
 			"Incoming batch streams dropped as broken or undecodable.", "",
 			(double)p->streams_dropped);
-	hc_prom_histogram(t, "heapster_processor_duration_milliseconds",
-			  "Time to process and store one batch.", "", &p->duration_ms);
+	hc_prom_histogram(t, "heapster_processor_duration_seconds",
+			  "Time to process and store one batch.", "", &p->duration);
 	hc_prom_gauge(t, "heapster_processor_batch_sets", "Metric sets in the newest batch.",
 		      "", (double)b->nsets);
 	hc_prom_gauge(t, "heapster_processor_batch_values", "Values in the newest batch.",
@@ -319,7 +319,7 @@ static void process_batch(struct proc_state *ps_)
 	ps_->batches++;
 	ps_->dropped_unexported += ps.dropped_unexported;
 	ps_->dropped_full += ps.dropped_full;
-	hc_hist_observe(&ps_->duration_ms, (double)(hc_mono_ms() - t0));
+	hc_hist_observe(&ps_->duration, (double)(hc_mono_ms() - t0) / 1000.0);
 	publish_stats(ps_, b);
 	for (int i = 0; i < nexq; i++) {
 		struct hc_msg_hdr h = {
@@ -474,7 +474,7 @@ int main(int argc, char **argv)
 	p.exq = exq;
 	p.nexq = nexq;
 	p.labels = &cfg.labels;
-	hc_hist_init(&p.duration_ms, hc_hist_ms_bounds, HC_ARRAY_LEN(hc_hist_ms_bounds));
+	hc_hist_init(&p.duration, hc_hist_seconds_bounds, HC_ARRAY_LEN(hc_hist_seconds_bounds));
 	rc = hc_batch_init(&p.batch);
 	if (rc == 0)
 		rc = hc_batch_init(&p.meta[0]);

@@ -553,3 +553,31 @@ def test_kubectl(procs, tmp):
     finally:
         agg.shutdown()
         agg.server_close()
+
+
+def test_self_metrics(procs, tmp):
+    """/metrics: every process's counters, valid Prometheus text (promtool)."""
+    import subprocess
+    from harness import Pipeline, Sim, http
+    sim = Sim(procs, nodes=3, pods=2)
+    pipe = Pipeline(procs, tmp, sim.source(), sinks=["log", "log"], resolution="5s")
+
+    def metrics():
+        status, body = http("GET", pipe.api + "/metrics")
+        text = body.decode()
+        ok = (status == 200 and "heapster_processor_batches_total" in text and
+              'exporter="log-1"' in text and "heapster_api_requests_total" in text)
+        return text if ok else None
+    text = wait_for(metrics, 40, "/metrics with the processor, both exporters and the API")
+    # the processor counted the batches it stored
+    m = re.search(r"^heapster_processor_batches_total (\d+)", text, re.M)
+    check(m and int(m.group(1)) >= 1, "processor batch counter: %r" % (m and m.group(0)))
+    check('heapster_api_requests_total{route="/metrics",code="200"}' in text,
+          "the API does not count its own requests")
+    # two exporters publish the same families: each must appear once
+    check(text.count("# TYPE heapster_exporter_batches_total") == 1,
+          "a metric family is declared twice")
+    with open(os.path.join(tmp, "metrics.txt"), "w") as f:
+        f.write(text)
+    r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
+    check(r.returncode == 0, "promtool check metrics failed:\n%s\n%s" % (r.stdout, r.stderr))
