@@ -9,8 +9,8 @@
  *   heapster-exporter   --sink ...        (one per --sink, store -> sink)
  *   kore + heapster-api.so                (store -> HTTP, Heapster's API)
  *
- * A child that dies is restarted after a backoff (1 s doubling to 30 s,
- * reset once it has run for a minute); the others keep running, which is
+ * A child that dies is restarted after a backoff (1 s doubling to
+ * --restart_backoff_max, 30 s, reset once it has run for a minute); the others keep running, which is
  * the point of separate processes.  SIGTERM or SIGINT stops every child
  * (SIGTERM, then SIGKILL after 10 s) and removes the queues.  Children get
  * PR_SET_PDEATHSIG, so a launcher killed with -9 does not leave orphans, and
@@ -73,6 +73,7 @@ struct launch_config {
 	const char *log_level;
 	const char *api_workers;
 	const char *only;          /* run just this role (a container of the pod) */
+	int64_t     backoff_max_ms;   /* --restart_backoff_max */
 	char        bin_dir[PATH_MAX];
 };
 
@@ -100,7 +101,7 @@ static void usage(void)
 "  [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
 "  [--export_backlog=15m] [--long_retention_metrics=M1,M2,...]\n"
 "  [--label_separator=,] [--store_label=NAME[=KEY]]... [--ignore_label=KEY]...\n"
-"  [--log_level=info] [--only=ROLE]\n"
+"  [--log_level=info] [--only=ROLE] [--restart_backoff_max=30s]\n"
 "Runs scraper, processor, one exporter per --sink and the API server, and\n"
 "restarts any of them that dies.  State (store, logs, kore.conf) lives in\n"
 "--run_dir.  --only=scraper|processor|exporter|api runs one role, as a\n"
@@ -128,6 +129,7 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 		{ "ignore_label", required_argument, NULL, 'i' | 0x100 },
 		{ "log_level", required_argument, NULL, 'v' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "restart_backoff_max", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -143,6 +145,7 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 	c->port = 8082;
 	c->log_level = "info";
 	c->api_workers = "2";
+	c->backoff_max_ms = 30000;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'S': c->source = optarg; break;
@@ -175,6 +178,14 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 			c->label_flags[c->nlabel_flags++] = argv[optind - 1];
 			break;
 		case 'v': c->log_level = optarg; break;
+		case 'B':
+			if (hc_duration_parse(optarg, &c->backoff_max_ms) != 0 ||
+			    c->backoff_max_ms < 1000) {
+				fprintf(stderr, "heapster: --restart_backoff_max takes a "
+					"duration of at least 1s\n");
+				return HC_ERR_CONFIG;
+			}
+			break;
 		case 'o':
 			if (strcmp(optarg, "scraper") && strcmp(optarg, "processor") &&
 			    strcmp(optarg, "exporter") && strcmp(optarg, "api")) {
@@ -533,8 +544,8 @@ int main(int argc, char **argv)
 				if (now - ch->started_ms > 60000)
 					ch->backoff_ms = 0;
 				ch->backoff_ms = ch->backoff_ms ? ch->backoff_ms * 2 : 1000;
-				if (ch->backoff_ms > 30000)
-					ch->backoff_ms = 30000;
+				if (ch->backoff_ms > cfg.backoff_max_ms)
+					ch->backoff_ms = cfg.backoff_max_ms;
 				ch->pid = 0;
 				ch->restart_at_ms = now + ch->backoff_ms;
 				ch->restarts++;

@@ -27,18 +27,21 @@ def influx_times(influx):
 
 def test_exporter_kill9_loses_nothing(procs, tmp):
     influx = Influx(procs, tmp)
-    sim = Sim(procs, nodes=4, pods=3)
+    sim = Sim(procs, nodes=40, pods=10)
+    # 40 nodes x 10 pods: batches of ~60,000 points, so sends take a while
+    # and kills land in the middle of them
     pipe = Pipeline(procs, tmp, sim.source(),
-                    sinks=["influxdb:%s?db=k8s" % influx.url], resolution="5s")
+                    sinks=["influxdb:%s?db=k8s" % influx.url], resolution="5s",
+                    extra=["--restart_backoff_max=2s"])
     wait_for(lambda: len(stored_times(pipe)) >= 2, 40, "two stored batches")
 
     api_failures = 0
     kills = 0
-    deadline = time.monotonic() + 45
-    while time.monotonic() < deadline and kills < 6:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and kills < 10:
         pid = wait_for(lambda: pipe.child_pid("heapster-exporter"), 40,
                        "the launcher to (re)start the exporter")
-        time.sleep(0.5 + kills % 3)   # land the kill at different points
+        time.sleep(0.2 + 0.4 * (kills % 5))   # land the kill at different points
         os.kill(pid, signal.SIGKILL)
         kills += 1
         # the API keeps answering while the exporter is down
@@ -46,7 +49,7 @@ def test_exporter_kill9_loses_nothing(procs, tmp):
             if http("GET", pipe.api + "/api/v1/model/nodes/")[0] != 200:
                 api_failures += 1
             time.sleep(0.1)
-    check(kills >= 4, "only %d kills happened" % kills)
+    check(kills == 10, "only %d kills happened" % kills)
     check(api_failures == 0, "the API failed %d times while the exporter was down" % api_failures)
     check(pipe.proc.poll() is None, "the launcher died")
 
