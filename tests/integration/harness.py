@@ -138,9 +138,11 @@ def sanitizer_errors(text):
 class Influx:
     """A real InfluxDB 1.x on loopback in a temp dir."""
 
-    def __init__(self, procs, tmp):
+    def __init__(self, procs, tmp, auth=None):
+        """auth=(user, password): authentication on, with that admin user."""
         self.port = free_port()
         rpc = free_port()
+        self.auth = auth
         cfg = subprocess.run(["influxd", "config"], capture_output=True, text=True,
                              check=True).stdout
         d = os.path.join(tmp, "influxdb")
@@ -150,6 +152,8 @@ class Influx:
                      cfg, flags=re.M)
         cfg = cfg.replace("reporting-enabled = true", "reporting-enabled = false")
         cfg = re.sub(r'(query-log-enabled|log-enabled) = true', r'\1 = false', cfg)
+        if auth:
+            cfg = cfg.replace("auth-enabled = false", "auth-enabled = true", 1)
         path = os.path.join(tmp, "influxdb.conf")
         with open(path, "w") as f:
             f.write(cfg)
@@ -157,10 +161,19 @@ class Influx:
         self.proc = procs.start("influxd", ["influxd", "-config", path],
                                 ready=lambda: http("GET", self.url + "/ping")[0] == 204,
                                 timeout=60)
+        if auth:
+            # the first user may be created without credentials
+            q = urllib.parse.urlencode({"q": "CREATE USER \"%s\" WITH PASSWORD '%s' "
+                                             "WITH ALL PRIVILEGES" % auth})
+            status, body = http("POST", self.url + "/query?" + q)
+            check(status == 200, "creating the InfluxDB admin user: %d %s" % (status, body))
 
     def query(self, q, db="k8s"):
         """Rows of an InfluxQL query as a list of dicts (first series only)."""
-        qs = urllib.parse.urlencode({"db": db, "q": q, "epoch": "ms"})
+        args = {"db": db, "q": q, "epoch": "ms"}
+        if self.auth:
+            args.update(u=self.auth[0], p=self.auth[1])
+        qs = urllib.parse.urlencode(args)
         status, body = http("GET", self.url + "/query?" + qs)
         check(status == 200, "influx query %r: %d %s" % (q, status, body[:200]))
         res = json.loads(body)["results"][0]

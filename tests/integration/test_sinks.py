@@ -358,3 +358,37 @@ def test_kafka(procs, tmp):
                 got.setdefault(("pod", tags["namespace_name"], tags["pod_name"]), []).append((t, v))
         return got
     compare("Kafka", api, read)
+
+
+def test_influxdb_auth_and_retention(procs, tmp):
+    """InfluxDB with authentication on: user/pw, a retention policy created
+    with the database; a sink with a wrong password keeps retrying without
+    disturbing the other sink or any other process."""
+    from harness import Influx, Pipeline, Sim, check, http, wait_for
+    influx = Influx(procs, tmp, auth=("admin", "s3cret"))
+    sim = Sim(procs, nodes=2, pods=2)
+    good = "influxdb:%s?db=k8s&user=admin&pw=s3cret&retention=2h" % influx.url
+    bad = "influxdb:%s?db=other&user=admin&pw=wrong" % influx.url
+    pipe = Pipeline(procs, tmp, sim.source(), sinks=[good, bad], resolution="5s")
+
+    rows = wait_for(lambda: influx.query('SELECT value FROM "cpu/usage" WHERE "type"=\'node\''),
+                    40, "node cpu/usage in the authenticated InfluxDB")
+    check(len(rows) >= 2, "too few points: %d" % len(rows))
+    rps = influx.query("SHOW RETENTION POLICIES ON k8s")
+    check(any(r.get("duration") == "2h0m0s" and r.get("default") for r in rps),
+          "no default 2h retention policy on k8s: %s" % rps)
+    # without credentials InfluxDB refuses: the test's own check of auth
+    status, _ = http("GET", influx.url + "/query?q=SHOW+DATABASES")
+    check(status == 401, "InfluxDB answered %d without credentials" % status)
+    # the sink with the wrong password retries; its database never appears
+    def retried():
+        status, body = http("GET", pipe.api + "/metrics")
+        text = body.decode()
+        import re
+        m = re.search(r'heapster_exporter_retries_total\{exporter="influxdb-1",sink="influxdb"\} (\d+)', text)
+        return m and int(m.group(1)) >= 2
+    wait_for(retried, 40, "the wrong-password exporter to count retries in /metrics")
+    dbs = influx.query("SHOW DATABASES", db="")
+    check(not any(r.get("name") == "other" for r in dbs), "database created with a wrong password")
+    check(pipe.proc.poll() is None and "exited with status" not in pipe.log(),
+          "a process died:\n" + pipe.log()[-2000:])
