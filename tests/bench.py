@@ -5,7 +5,8 @@ the launcher at BENCH_RESOLUTION (default 15s), lets BENCH_ROUNDS
 resolutions (default 4) pass after the first stored batch, and prints per
 process: CPU seconds per resolution, CPU per node, peak resident memory; the
 scraper's wall time and JSON parse rate per resolution; the processor's time
-per batch; and, with wrk, API request rates.  Nothing here is a pass/fail
+per batch; and, with wrk, API request rates.  BENCH_SINK=influxdb adds a
+real InfluxDB and reports the exporter's format rate and send time.  Nothing here is a pass/fail
 test: the numbers go to BENCHMARKS.md with the machine named.
 """
 import os
@@ -23,6 +24,8 @@ NODES = int(os.environ.get("BENCH_NODES", "1000"))
 PODS = int(os.environ.get("BENCH_PODS", "30"))
 RES = os.environ.get("BENCH_RESOLUTION", "15s")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "4"))
+# BENCH_SINK=influxdb adds a real InfluxDB on loopback and an exporter to it
+SINK = os.environ.get("BENCH_SINK", "")
 CLK = os.sysconf("SC_CLK_TCK")
 
 
@@ -90,7 +93,11 @@ def main():
         print("cluster: %d nodes x %d pods, resolution %s, %d resolutions measured"
               % (NODES, PODS, RES, ROUNDS), flush=True)
         sim = Sim(procs, NODES, PODS)
-        pipe = Pipeline(procs, tmp, sim.source(), resolution=RES,
+        sinks = []
+        if SINK == "influxdb":
+            influx = harness.Influx(procs, tmp)
+            sinks = ["influxdb:%s?db=k8s" % influx.url]
+        pipe = Pipeline(procs, tmp, sim.source(), resolution=RES, sinks=sinks,
                         extra=["--store_size=8G"])
         log = lambda: Procs.log(pipe.proc)  # noqa: E731
         wait_for(lambda: log().count("stored:") >= 1, 300, "the first stored batch")
@@ -131,6 +138,19 @@ def main():
             last = stored[-ROUNDS:]
             print("processor: sets %s values %s, ms per batch (processors + store write) %s"
                   % (last[-1][0], last[-1][1], [int(s[2]) for s in last]))
+        sent = re.findall(r"delivered batch .*?: (\d+) points, (\d+) bytes, format (\d+) ms, "
+                          r"send (\d+) ms, lag (\d+) ms", text)
+        if sent:
+            last = sent[-ROUNDS:]
+            pts = sum(int(x[0]) for x in last)
+            fmt = sum(int(x[2]) for x in last)
+            snd = sum(int(x[3]) for x in last)
+            print("exporter: %d points per batch; formatted at %.1f M points per second "
+                  "of formatting; sent in %s ms per batch (%.2f M points/s, the receiver's "
+                  "pace); lag at delivery %s ms"
+                  % (pts // len(last), pts / (fmt / 1000) / 1e6 if fmt else float("nan"),
+                     [int(x[3]) for x in last], pts / (snd / 1000) / 1e6 if snd else float("nan"),
+                     [int(x[4]) for x in last]))
         node = "sim-node-0"
         for name, path in (("node metric", "/api/v1/model/nodes/%s/metrics/cpu/usage_rate" % node),
                            ("node list", "/api/v1/model/nodes/"),

@@ -13,6 +13,12 @@
  *   sim_kubelet.c  kubelet_ /stats/summary, /metrics/resource, /pods, faults
  *   sim_api.c      api_    API server lists, paging, watches, Status errors
  *   sim_ctl.c      ctl_    /sim/truth, /sim/stats, /sim/fault, /sim/nodes
+ *   sim_owner.c    owner_  workload objects: Deployments, ReplicaSets, ...
+ *   sim_disc.c     disc_   discovery: /version, /api, /apis, resource lists
+ *   sim_table.c    table_  server-side printing: meta.k8s.io Tables for kubectl
+ *   sim_tls.c      tls_    OpenSSL contexts, per-node kubelet certificates,
+ *                          non-blocking TLS I/O, authentication
+ *   sim_proxy.c    proxy_  aggregation-layer proxy for metrics.k8s.io
  *
  * The process is single-threaded; the whole simulated cluster lives in the
  * global `sim` (sim_state).  Nothing about a pod or container is stored: its
@@ -26,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sim_buf.h"
 
@@ -55,7 +62,16 @@ int model_fault_parse(const char *s); /* kind or -EINVAL */
 
 /* ----------------------------------------------------------------- model */
 
-enum owner_kind { OWN_REPLICASET, OWN_DAEMONSET, OWN_STATEFULSET, OWN_JOB };
+/*
+ * The pod's controller.  The first four keep their historical values (names,
+ * uids and label hashes derive from them).  OWN_CRONJOB pods are owned by a
+ * Job that a CronJob owns; OWN_NONE pods have no ownerReferences.
+ */
+enum owner_kind {
+    OWN_REPLICASET, OWN_DAEMONSET, OWN_STATEFULSET, OWN_JOB, OWN_CRONJOB, OWN_RC, OWN_NONE,
+    OWN__COUNT
+};
+#define SIM_GROUPS 20        /* app groups per namespace: owner names end in -<g> */
 
 typedef struct model_ctr {
     int64_t t0;               /* container start (unix s) */
@@ -76,6 +92,7 @@ typedef struct model_pod {
     uint32_t ns;              /* index into sim->ns_name */
     int owner;                /* enum owner_kind */
     uint32_t group;           /* app group: image and owner names */
+    uint32_t slot;            /* ns * SIM_GROUPS + group: index of its workload */
     int qos;                  /* 0 BestEffort, 1 Guaranteed, 2 Burstable */
     int64_t t0;
     int nctr;
@@ -130,7 +147,7 @@ char *model_node_ip(char *p, uint32_t i);            /* 127.0.x.y */
 char *model_pod_name(char *p, uint32_t i, uint32_t j); /* pod-<i>-<j> */
 char *model_ctr_name(char *p, int k);                /* c<k> */
 char *model_uid(char *p, uint64_t tag, uint64_t a, uint64_t b, uint64_t c); /* 36 chars */
-char *model_owner_name(char *p, const model_pod *pod);
+char *model_owner_name(char *p, const model_pod *pod); /* "" for OWN_NONE */
 uint64_t model_hash(uint64_t tag, uint64_t a, uint64_t b, uint64_t c);
 int model_node_parse(const char *name, size_t n);    /* index or -ENOENT */
 int model_node_from_ip(uint32_t ip_host_order);      /* index or -ENOENT */
@@ -140,11 +157,18 @@ enum { UID_NODE = 1, UID_POD, UID_NS, UID_OWNER, UID_BOOT, UID_MACHINE };
 /* --------------------------------------------------- API objects / events */
 
 enum { EV_ADDED, EV_MODIFIED, EV_DELETED };
-enum { KIND_NODE, KIND_POD, KIND_NS };
+/* API object kinds.  Workload kinds (KIND_RC and up) are addressed by an
+ * index g: slot = g / model_obj_mult(kind), revision r = g % mult. */
+enum {
+    KIND_NODE, KIND_POD, KIND_NS,
+    KIND_RC, KIND_DEPLOY, KIND_RS, KIND_STS, KIND_DS, KIND_JOB, KIND_CRON,
+    KIND__COUNT
+};
+#define KIND_IS_OWNER(k) ((k) >= KIND_RC)
 
 typedef struct model_event {
     uint64_t rv;
-    uint32_t node;
+    uint32_t node;            /* node index, or the object index g of a workload */
     uint16_t pod;
     uint8_t type, kind;
     uint8_t ready;            /* node Ready status at the event */
@@ -155,6 +179,22 @@ int model_set_node_count(uint32_t n);        /* emits ADDED/DELETED */
 const model_event *model_event_at(uint64_t rv); /* NULL when not kept */
 uint64_t model_pod_rv(uint32_t i, uint32_t j);
 
+/* workload objects (sim_model.c); see sim_owner.c for how they look */
+uint64_t model_obj_count(int kind);          /* size of the kind's index space */
+uint32_t model_obj_mult(int kind);           /* objects per slot: RS 2, Job 4, else 1 */
+bool model_obj_exists(int kind, uint64_t g); /* exists iff its workload has pods */
+uint64_t model_obj_rv(int kind, uint64_t g);
+uint32_t model_obj_pods(int kind, uint64_t g); /* pods it owns (directly) */
+uint32_t model_workload_pods(int type, uint32_t slot); /* by enum owner_kind */
+char *model_obj_name(char *p, int kind, uint64_t g);
+char *model_obj_uid(char *p, int kind, uint64_t g);
+char *model_obj_hash10(char *p, int kind, uint64_t g); /* RS pod-template-hash etc. */
+int64_t model_obj_lookup(int kind, int ns, const char *name); /* g, or -1 */
+/* the pod's controller (kind, g) and its top-level workload; false: none */
+bool model_pod_ref(const model_pod *pod, int *kind, uint64_t *g);
+bool model_pod_workload(const model_pod *pod, int *kind, uint64_t *g);
+int64_t model_cron_minute(uint64_t g);      /* scheduled minute of cron Job g */
+
 /* ------------------------------------------------------------ global state */
 
 typedef struct sim_opts {
@@ -164,6 +204,16 @@ typedef struct sim_opts {
     int64_t start;            /* 0 = now */
     const char *pidfile;
     bool quiet;
+    /* TLS and authentication (sim_tls.c) */
+    const char *tls_cert, *tls_key;        /* serve https on both ports */
+    const char *tls_ca_cert, *tls_ca_key;  /* mint per-node kubelet certificates */
+    const char *client_ca;                 /* verify client certificates */
+    const char *token;                     /* require Authorization: Bearer */
+    /* aggregation-layer proxy (sim_proxy.c) */
+    const char *metrics_backend;           /* http[s]://HOST:PORT */
+    const char *metrics_backend_ca;
+    bool metrics_backend_insecure;
+    uint32_t metrics_backend_timeout;      /* seconds */
     int nfaults;
     struct { uint32_t node; int kind; } faults[SIM_MAX_START_FAULTS];
 } sim_opts;
@@ -173,6 +223,8 @@ typedef struct sim_stats {
     uint64_t kubelet_requests, api_requests;
     uint64_t kubelet_bytes, api_bytes;
     uint64_t connections;
+    uint64_t unauthorized, tls_handshake_failures;
+    uint64_t proxied, proxy_errors;
 } sim_stats;
 
 typedef struct sim_state {
@@ -190,6 +242,8 @@ typedef struct sim_state {
     size_t ev_cap, ev_head, ev_count;
     char ns_name[SIM_MAX_NS][16];
     uint8_t ns_len[SIM_MAX_NS];
+    uint32_t *ocount[OWN_NONE];  /* [type][slot]: pods per workload */
+    uint64_t *orv[KIND__COUNT];  /* [kind][g]: workload object resourceVersions */
     sim_stats st;
 } sim_state;
 
@@ -203,7 +257,7 @@ void model_free(void);
 /* ------------------------------------------------------------------- http */
 
 enum { HTTP_GET = 1, HTTP_POST, HTTP_HEAD, HTTP_OTHER };
-enum { LST_API, LST_KUBELET };
+enum { LST_API, LST_KUBELET, LST_UPSTREAM /* proxy connection to the metrics backend */ };
 
 typedef struct http_req {
     int method;
@@ -211,6 +265,14 @@ typedef struct http_req {
     size_t path_len;
     const char *query;        /* after '?', or the form body of a POST */
     size_t query_len;
+    const char *method_name;  /* as sent ("HEAD" too) */
+    size_t method_len;
+    const char *target;       /* the request-target: path and query */
+    size_t target_len;
+    const char *headers;      /* header lines, each ending in CRLF */
+    size_t headers_len;
+    const char *body;
+    size_t body_len;
 } http_req;
 
 typedef struct http_conn http_conn;
@@ -224,17 +286,28 @@ typedef struct api_watch {
     int ns;                   /* namespace filter or -1 */
     int node;                 /* spec.nodeName / metadata.name filter or -1 */
     int name_ns;              /* metadata.name filter on namespaces or -1 */
+    char oname[48];           /* metadata.name filter on workload objects, "" none */
+    int8_t table, include;    /* events as Tables (see table_wanted), includeObject */
     uint64_t next_rv;         /* last rv delivered */
     uint64_t dump_next;       /* initial ADDED dump: next global index */
     bool dumping;
     int64_t deadline_ms;      /* unix ms, 0 = none */
 } api_watch;
 
+struct ssl_st;
+struct ssl_ctx_st;
+
 struct http_conn {
     int fd;
     int listener;             /* LST_* */
     int node;                 /* kubelet node index from the dialed address, or -1 */
     bool closed, peer_eof, close_after, hang, drip, head, in_watch, in_timed;
+    bool tls_ok;              /* TLS handshake done */
+    bool cert_ok;             /* the client presented a certificate the CA verifies */
+    bool rst;                 /* closing with RST: no TLS close_notify */
+    bool proxy_wait;          /* a proxied request is waiting for the backend */
+    struct ssl_st *ssl;       /* NULL: plain TCP */
+    http_conn *peer;          /* proxy: client <-> upstream connection */
     char *in;
     size_t in_len, in_cap;
     sb *out;
@@ -244,6 +317,7 @@ struct http_conn {
     http_producer producer;
     uint64_t huge_left;       /* FAULT_HUGE: body bytes still to produce */
     void *pstate;             /* producer state (malloc'd), freed with the connection */
+    void (*pstate_free)(void *); /* how to free pstate; NULL: free() */
     api_watch watch;
     http_conn *w_prev, *w_next;   /* watch list */
     http_conn *t_prev, *t_next;   /* timed list (drip, watch deadlines) */
@@ -252,6 +326,8 @@ struct http_conn {
 
 int http_query_get(const http_req *r, const char *name, char *out, size_t outsz);
 bool http_path_is(const http_req *r, const char *s);
+/* value of request header `name` (case-insensitive), trimmed; false if absent */
+bool http_header(const http_req *r, const char *name, const char **val, size_t *vlen);
 
 /* Start a body: returns the connection's output buffer positioned after
  * space reserved for the header.  Finish with http_send(). */
@@ -280,6 +356,41 @@ int http_listen(uint16_t api_port, uint16_t kubelet_port);
 int http_run(void);                  /* until SIGINT/SIGTERM */
 void http_shutdown(void);
 
+/* for the proxy: an outgoing connection driven by proxy_run() */
+http_conn *http_open_upstream(int fd);
+void http_close(http_conn *c);
+void http_wake(http_conn *c);        /* run a connection as far as it goes */
+int http_flush(http_conn *c);        /* 0 all sent, 1 would block, -1 dead */
+/* raw I/O through TLS when c->ssl: >0 bytes, 0 EOF (recv), -EAGAIN, <0 error */
+ssize_t http_io_recv(http_conn *c, void *buf, size_t n);
+
+/* ------------------------------------------------------------------ tls */
+
+int tls_init(void);                  /* from sim->o; 0, or -1 after a message */
+void tls_free(void);
+bool tls_on(void);                   /* --tls-cert given */
+bool auth_on(void);                  /* --client-ca or --token given */
+int tls_server_new(http_conn *c);    /* SSL for an accepted connection */
+/* client context for https backends: verify with ca_file unless insecure */
+struct ssl_ctx_st *tls_client_ctx(const char *ca_file, bool insecure);
+void tls_client_ctx_free(struct ssl_ctx_st *ctx);
+int tls_client_new(http_conn *c, struct ssl_ctx_st *ctx, const char *host, bool verify);
+int tls_handshake(http_conn *c);     /* 1 done, 0 would block, -1 failed */
+ssize_t tls_send(http_conn *c, const void *buf, size_t n); /* >0, -EAGAIN, -EPIPE */
+ssize_t tls_recv(http_conn *c, void *buf, size_t n);       /* >0, 0 EOF, -EAGAIN, -EIO */
+void tls_close(http_conn *c);        /* close_notify unless c->rst, then free */
+/* 401 already sent (false) or the request may proceed (true) */
+bool auth_check(http_conn *c, const http_req *r);
+
+/* ---------------------------------------------------------------- proxy */
+
+int proxy_init(void);                /* resolve --metrics-backend; 0 or -1 */
+void proxy_free(void);
+bool proxy_on(void);
+void proxy_start(http_conn *c, const http_req *r);  /* forward one request */
+void proxy_run(http_conn *up);       /* drive an upstream connection */
+void proxy_peer_lost(http_conn *client); /* its upstream closed early */
+
 /* ------------------------------------------------------------- handlers */
 
 void kubelet_handle(http_conn *c, const http_req *r);
@@ -290,5 +401,16 @@ void ctl_handle(http_conn *c, const http_req *r);
 /* shared renderers */
 void api_render_node(sb *b, uint32_t i, uint64_t rv, bool ready, bool typed, int64_t now);
 void api_render_pod(sb *b, const model_pod *pod, uint64_t rv, bool typed);
+void owner_render(sb *b, int kind, uint64_t g, uint64_t rv, bool typed);
+const char *owner_kind_name(int kind);       /* "Deployment" ... */
+const char *owner_api_version(int kind);     /* "apps/v1" ... */
+/* server-side printing (sim_table.c) */
+int table_wanted(const http_req *r); /* 0 no, 1 meta.k8s.io/v1 Table, 2 v1beta1 */
+void table_begin(sb *b, int kind, int ver, uint64_t rv, const char *cont, size_t cont_len);
+/* one row; obj is the typed rendered object; include 0 None, 1 Metadata, 2 Object */
+void table_row(sb *b, int kind, uint64_t g, int include, const char *obj, size_t objlen, int64_t now);
+void table_end(sb *b);
+/* discovery (sim_disc.c): true when the path was a discovery document */
+bool disc_handle(http_conn *c, const http_req *r);
 
 #endif

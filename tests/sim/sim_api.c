@@ -205,18 +205,20 @@ static char *fmt_image(char *p, const model_pod *pod, const model_ctr *c)
 static char *fmt_labels(char *p, const model_pod *pod, const char *owner, size_t ol)
 {
     P_LIT(p, "\"labels\":{\"app\":\"");
-    p = fmt_mem(p, owner, pod->owner == OWN_REPLICASET ? ol - 11 : ol);
     switch (pod->owner) {
     case OWN_REPLICASET:
+        p = fmt_mem(p, owner, ol - 11);
         P_LIT(p, "\",\"pod-template-hash\":\"");
         p = fmt_str(p, pod->hash10);
         break;
     case OWN_DAEMONSET:
+        p = fmt_mem(p, owner, ol);
         P_LIT(p, "\",\"controller-revision-hash\":\"");
         p = fmt_str(p, pod->hash10);
         P_LIT(p, "\",\"pod-template-generation\":\"1");
         break;
     case OWN_STATEFULSET:
+        p = fmt_mem(p, owner, ol);
         P_LIT(p, "\",\"controller-revision-hash\":\"");
         p = fmt_mem(p, owner, ol);
         *p++ = '-';
@@ -224,11 +226,33 @@ static char *fmt_labels(char *p, const model_pod *pod, const char *owner, size_t
         P_LIT(p, "\",\"statefulset.kubernetes.io/pod-name\":\"");
         p = model_pod_name(p, pod->node, pod->idx);
         break;
-    default:
+    case OWN_JOB:
+    case OWN_CRONJOB: {
+        char uid[40];
+        int kind;
+        uint64_t g;
+        model_pod_ref(pod, &kind, &g);
+        model_obj_uid(uid, kind, g);
+        if (pod->owner == OWN_CRONJOB)
+            p = model_obj_name(p, KIND_CRON, pod->slot);
+        else
+            p = fmt_mem(p, owner, ol);
+        P_LIT(p, "\",\"batch.kubernetes.io/controller-uid\":\"");
+        p = fmt_mem(p, uid, 36);
         P_LIT(p, "\",\"batch.kubernetes.io/job-name\":\"");
         p = fmt_mem(p, owner, ol);
+        P_LIT(p, "\",\"controller-uid\":\"");
+        p = fmt_mem(p, uid, 36);
         P_LIT(p, "\",\"job-name\":\"");
         p = fmt_mem(p, owner, ol);
+        break;
+    }
+    case OWN_RC:
+        p = fmt_mem(p, owner, ol);
+        break;
+    default: /* a bare pod */
+        P_LIT(p, "standalone-");
+        p = fmt_u64(p, pod->group);
         break;
     }
     P_LIT(p, "\"}");
@@ -237,18 +261,20 @@ static char *fmt_labels(char *p, const model_pod *pod, const char *owner, size_t
 
 void api_render_pod(sb *b, const model_pod *pod, uint64_t rv, bool typed)
 {
-    static const char *const kinds[] = {"ReplicaSet", "DaemonSet", "StatefulSet", "Job"};
     static const char *const qos[] = {"BestEffort", "Guaranteed", "Burstable"};
     char *p = sb_reserve(b, 4096 + 2048 * (size_t)pod->nctr), owner[64], pname[32];
     size_t ol = (size_t)(model_owner_name(owner, pod) - owner);
     size_t pl = (size_t)(model_pod_name(pname, pod->node, pod->idx) - pname);
+    int okind;
+    uint64_t og;
+    bool owned = model_pod_ref(pod, &okind, &og);
 
     *p++ = '{';
     if (typed)
         P_LIT(p, "\"kind\":\"Pod\",\"apiVersion\":\"v1\",");
     P_LIT(p, "\"metadata\":{\"name\":\"");
     p = fmt_mem(p, pname, pl);
-    if (pod->owner != OWN_STATEFULSET) {
+    if (owned && pod->owner != OWN_STATEFULSET) {
         P_LIT(p, "\",\"generateName\":\"");
         p = fmt_mem(p, owner, ol);
         *p++ = '-';
@@ -263,15 +289,18 @@ void api_render_pod(sb *b, const model_pod *pod, uint64_t rv, bool typed)
     p = fmt_quoted_time(p, pod->t0 - 1);
     *p++ = ',';
     p = fmt_labels(p, pod, owner, ol);
-    P_LIT(p, ",\"ownerReferences\":[{\"apiVersion\":\"");
-    p = fmt_str(p, pod->owner == OWN_JOB ? "batch/v1" : "apps/v1");
-    P_LIT(p, "\",\"kind\":\"");
-    p = fmt_str(p, kinds[pod->owner]);
-    P_LIT(p, "\",\"name\":\"");
-    p = fmt_mem(p, owner, ol);
-    P_LIT(p, "\",\"uid\":\"");
-    p = model_uid(p, UID_OWNER, pod->ns, (uint64_t)pod->owner, pod->group);
-    P_LIT(p, "\",\"controller\":true,\"blockOwnerDeletion\":true}]},");
+    if (owned) {
+        P_LIT(p, ",\"ownerReferences\":[{\"apiVersion\":\"");
+        p = fmt_str(p, owner_api_version(okind));
+        P_LIT(p, "\",\"kind\":\"");
+        p = fmt_str(p, owner_kind_name(okind));
+        P_LIT(p, "\",\"name\":\"");
+        p = fmt_mem(p, owner, ol);
+        P_LIT(p, "\",\"uid\":\"");
+        p = model_obj_uid(p, okind, og);
+        P_LIT(p, "\",\"controller\":true,\"blockOwnerDeletion\":true}]");
+    }
+    P_LIT(p, "},");
 
     /* spec */
     P_LIT(p, "\"spec\":{\"volumes\":[");
@@ -306,7 +335,7 @@ void api_render_pod(sb *b, const model_pod *pod, uint64_t rv, bool typed)
                  "\"File\",\"imagePullPolicy\":\"IfNotPresent\"}");
     }
     P_LIT(p, "],\"restartPolicy\":\"");
-    p = fmt_str(p, pod->owner == OWN_JOB ? "Never" : "Always");
+    p = fmt_str(p, pod->owner == OWN_JOB || pod->owner == OWN_CRONJOB ? "Never" : "Always");
     P_LIT(p, "\",\"terminationGracePeriodSeconds\":30,\"dnsPolicy\":\"ClusterFirst\","
              "\"serviceAccountName\":\"default\",\"serviceAccount\":\"default\",\"nodeName\":\"");
     p = model_node_name(p, pod->node);
@@ -452,6 +481,9 @@ typedef struct list_q {
     int node;             /* spec.nodeName (pods) / metadata.name (nodes); -1 none, -2 nothing */
     int name_ns;          /* metadata.name on namespaces; -1 none, -2 nothing */
     int pod;              /* metadata.name on pods: pod index within node, -1 none */
+    char oname[48];       /* metadata.name on workload objects, "" none */
+    int table;            /* answer with a Table (table_wanted) */
+    int include;          /* Table rows: includeObject None 0, Metadata 1, Object 2 */
     uint64_t limit;
     uint64_t start;       /* first global index (from continue) */
     uint64_t rv;          /* list rv (from continue) or watch rv */
@@ -465,8 +497,36 @@ static uint64_t index_end(const list_q *q)
     switch (q->kind) {
     case KIND_NODE: return q->nodes;
     case KIND_POD: return (uint64_t)q->nodes * sim->o.pods;
-    default: return sim->o.namespaces;
+    case KIND_NS: return sim->o.namespaces;
+    default: return model_obj_count(q->kind);
     }
+}
+
+static bool oname_is(const char *want, int kind, uint64_t g)
+{
+    char buf[64];
+    size_t n = (size_t)(model_obj_name(buf, kind, g) - buf);
+    return strlen(want) == n && memcmp(want, buf, n) == 0;
+}
+
+/* next_match() for workload objects: those that exist, in the namespace,
+ * with the name asked for */
+static uint64_t next_owner(const list_q *q, uint64_t g)
+{
+    uint64_t end = index_end(q), per_ns = (uint64_t)SIM_GROUPS * model_obj_mult(q->kind), stop = end;
+
+    if (q->name_ns == -2)
+        return end;
+    if (q->ns >= 0) {
+        uint64_t lo = (uint64_t)q->ns * per_ns;
+        if (g < lo)
+            g = lo;
+        stop = lo + per_ns < end ? lo + per_ns : end;
+    }
+    for (; g < stop; g++)
+        if (model_obj_exists(q->kind, g) && (!q->oname[0] || oname_is(q->oname, q->kind, g)))
+            return g;
+    return end;
 }
 
 /* First index >= g that matches the query's filters, or index_end(). */
@@ -474,6 +534,8 @@ static uint64_t next_match(const list_q *q, uint64_t g)
 {
     uint64_t end = index_end(q), P = sim->o.pods, K = sim->o.namespaces;
 
+    if (KIND_IS_OWNER(q->kind))
+        return next_owner(q, g);
     if (q->kind == KIND_NODE) {
         if (q->node == -2)
             return end;
@@ -525,8 +587,10 @@ static void render_item(sb *b, int kind, uint64_t g, uint64_t rv_override, bool 
         uint32_t i = (uint32_t)(g / sim->o.pods), j = (uint32_t)(g % sim->o.pods);
         model_pod_get(i, j, &pod);
         api_render_pod(b, &pod, rv_override ? rv_override : model_pod_rv(i, j), typed);
-    } else {
+    } else if (kind == KIND_NS) {
         render_ns(b, (uint32_t)g, typed);
+    } else {
+        owner_render(b, kind, g, rv_override, typed);
     }
 }
 
@@ -619,7 +683,12 @@ static int apply_selector(list_q *q, const char *term)
         int i = model_node_parse(val, strlen(val));
         q->node = i >= 0 ? i : -2;
     } else if (fl == 13 && memcmp(term, "metadata.name", 13) == 0) {
-        if (q->kind == KIND_NODE) {
+        if (KIND_IS_OWNER(q->kind)) {
+            if (strlen(val) >= sizeof(q->oname) || !val[0])
+                q->name_ns = -2;
+            else
+                strcpy(q->oname, val);
+        } else if (q->kind == KIND_NODE) {
             int i = model_node_parse(val, strlen(val));
             q->node = i >= 0 ? i : -2;
         } else if (q->kind == KIND_NS) {
@@ -639,7 +708,8 @@ static int apply_selector(list_q *q, const char *term)
                 q->node = -2;
             }
         }
-    } else if (fl == 18 && memcmp(term, "metadata.namespace", 18) == 0 && q->kind == KIND_POD) {
+    } else if (fl == 18 && memcmp(term, "metadata.namespace", 18) == 0 &&
+               (q->kind == KIND_POD || KIND_IS_OWNER(q->kind))) {
         int found = -2;
         for (uint32_t k = 0; k < sim->o.namespaces; k++)
             if (strcmp(val, sim->ns_name[k]) == 0)
@@ -662,6 +732,10 @@ static int parse_query(http_conn *c, const http_req *r, list_q *q)
     char v[512];
     int n;
 
+    q->table = table_wanted(r);
+    q->include = 1;
+    if (http_query_get(r, "includeObject", v, sizeof(v)) > 0)
+        q->include = strcmp(v, "None") == 0 ? 0 : strcmp(v, "Object") == 0 ? 2 : 1;
     n = http_query_get(r, "watch", v, sizeof(v));
     if (n >= 0 && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0))
         q->watch = true;
@@ -740,8 +814,10 @@ static void render_list_item(sb *b, const list_stream *st, uint64_t g)
         uint32_t i = (uint32_t)(g / sim->o.pods), j = (uint32_t)(g % sim->o.pods);
         model_pod_get(i, j, &pod);
         api_render_pod(b, &pod, st->pods_rv[i] + j, false);
-    } else {
+    } else if (st->q.kind == KIND_NS) {
         render_ns(b, (uint32_t)g, false);
+    } else {
+        owner_render(b, st->q.kind, g, 0, false);
     }
 }
 
@@ -780,7 +856,6 @@ static http_produce_rc list_produce(http_conn *c)
 
 static void serve_list(http_conn *c, list_q *q)
 {
-    static const char *const list_kind[] = {"NodeList", "PodList", "NamespaceList"};
     list_stream local, *st = &local;
     uint64_t rv = q->cont ? q->rv : sim->rv, end, g, n = 0, first;
     char *p;
@@ -793,7 +868,27 @@ static void serve_list(http_conn *c, list_q *q)
             break;
         n++;
     }
-    if (n > LIST_STREAM_MIN) {
+    if (q->table) { /* server-side printing: rendered in memory */
+        char tok[256];
+        size_t tl = g < end ? (size_t)(fmt_continue(tok, rv, g) - tok) : 0;
+        sb *b = http_body(c);
+        int64_t now = http_now();
+        table_begin(b, q->kind, q->table, rv, tok, tl);
+        for (uint64_t x = first, k = 0; k < n; k++, x = next_match(q, x + 1)) {
+            g_scratch.len = 0;
+            render_item(&g_scratch, q->kind, x, 0, true, true);
+            if (k)
+                SB_LIT(b, ",");
+            table_row(b, q->kind, x, q->include, g_scratch.data, g_scratch.len, now);
+        }
+        table_end(b);
+        SB_LIT(b, "\n");
+        if (g_scratch.cap > ((size_t)1 << 20))
+            sb_free(&g_scratch);
+        http_send(c, 200, CT_JSON);
+        return;
+    }
+    if (n > LIST_STREAM_MIN && !KIND_IS_OWNER(q->kind)) { /* workload lists are small */
         size_t nn = q->nodes;
         st = malloc(sizeof(*st) + nn * (2 * sizeof(uint64_t) + 1));
         if (!st) {
@@ -816,8 +911,10 @@ static void serve_list(http_conn *c, list_q *q)
     st->phase = 0;
     p = st->prefix;
     P_LIT(p, "{\"kind\":\"");
-    p = fmt_str(p, list_kind[q->kind]);
-    P_LIT(p, "\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"");
+    p = fmt_str(p, owner_kind_name(q->kind));
+    P_LIT(p, "List\",\"apiVersion\":\"");
+    p = fmt_str(p, owner_api_version(q->kind));
+    P_LIT(p, "\",\"metadata\":{\"resourceVersion\":\"");
     p = fmt_u64(p, rv);
     *p++ = '"';
     if (g < end) { /* more remain: a continue token for the next page */
@@ -870,7 +967,15 @@ static void chunk_event(http_conn *c, const char *type, int kind, uint64_t g, ui
     SB_LIT(&g_ev, "{\"type\":\"");
     sb_put(&g_ev, type, strlen(type));
     SB_LIT(&g_ev, "\",\"object\":");
-    render_item(&g_ev, kind, g, rv, true, ready);
+    if (c->watch.table) { /* kubectl get -w: each object as a one-row Table */
+        g_scratch.len = 0;
+        render_item(&g_scratch, kind, g, rv, true, ready);
+        table_begin(&g_ev, kind, c->watch.table, rv ? rv : sim->rv, NULL, 0);
+        table_row(&g_ev, kind, g, c->watch.include, g_scratch.data, g_scratch.len, http_now());
+        table_end(&g_ev);
+    } else {
+        render_item(&g_ev, kind, g, rv, true, ready);
+    }
     SB_LIT(&g_ev, "}\n");
     http_chunk(c, g_ev.data, g_ev.len);
 }
@@ -903,6 +1008,8 @@ static http_produce_rc watch_produce(http_conn *c)
     list_q q = {.kind = w->kind, .ns = w->ns, .node = w->node, .name_ns = w->name_ns, .pod = -1,
                 .nodes = sim->node_count};
 
+    memcpy(q.oname, w->oname, sizeof(q.oname));
+
     if (w->deadline_ms && http_now_ms() >= w->deadline_ms) {
         http_chunk_end(c);
         watch_stop(c);
@@ -928,7 +1035,12 @@ static http_produce_rc watch_produce(http_conn *c)
         if (e->kind != w->kind)
             continue;
         g = e->kind == KIND_POD ? (uint64_t)e->node * sim->o.pods + e->pod : e->node;
-        if (w->kind == KIND_POD) {
+        if (KIND_IS_OWNER(w->kind)) {
+            if (w->name_ns == -2 ||
+                (w->ns >= 0 && g / ((uint64_t)SIM_GROUPS * model_obj_mult(w->kind)) != (uint64_t)w->ns) ||
+                (w->oname[0] && !oname_is(w->oname, w->kind, g)))
+                continue;
+        } else if (w->kind == KIND_POD) {
             if (w->ns >= 0 && g % sim->o.namespaces != (uint64_t)w->ns)
                 continue;
             if (w->node >= 0 && e->node != (uint32_t)w->node)
@@ -953,6 +1065,9 @@ static void serve_watch(http_conn *c, const list_q *q)
     w->ns = q->ns;
     w->node = q->node;
     w->name_ns = q->name_ns;
+    memcpy(w->oname, q->oname, sizeof(w->oname));
+    w->table = (int8_t)q->table;
+    w->include = (int8_t)q->include;
     if (q->pod >= 0) /* a single-pod watch: keep it simple, filter by node only */
         w->node = q->node;
     if (q->rv_given) {
@@ -1006,7 +1121,8 @@ static void not_found(http_conn *c)
     api_status(c, 404, "NotFound", "the server could not find the requested resource");
 }
 
-static void serve_object(http_conn *c, int kind, uint64_t g, const char *what, const char *name)
+static void serve_object(http_conn *c, const list_q *q, int kind, uint64_t g, const char *what,
+                         const char *name)
 {
     sb *b;
 
@@ -1017,48 +1133,83 @@ static void serve_object(http_conn *c, int kind, uint64_t g, const char *what, c
         return;
     }
     b = http_body(c);
-    render_item(b, kind, g, 0, true, true);
+    if (q->table) {
+        g_scratch.len = 0;
+        render_item(&g_scratch, kind, g, 0, true, true);
+        table_begin(b, kind, q->table, sim->rv, NULL, 0);
+        table_row(b, kind, g, q->include, g_scratch.data, g_scratch.len, http_now());
+        table_end(b);
+    } else {
+        render_item(b, kind, g, 0, true, true);
+    }
     SB_LIT(b, "\n");
     http_send(c, 200, CT_JSON);
 }
 
-/* GET on a collection or an object under /api/v1 (seg[0..1] = "api","v1"). */
-static void serve_core(http_conn *c, const http_req *r, const char **seg, size_t *len, int n,
-                       bool watch_path)
+/* The resources served, by API group (0 core/v1, 1 apps/v1, 2 batch/v1). */
+static const struct resource {
+    int group;
+    const char *name, *qualified; /* "deployments", "deployments.apps" for messages */
+    int kind;
+    bool namespaced;
+} g_res[] = {
+    {0, "nodes", "nodes", KIND_NODE, false},
+    {0, "pods", "pods", KIND_POD, true},
+    {0, "namespaces", "namespaces", KIND_NS, false},
+    {0, "replicationcontrollers", "replicationcontrollers", KIND_RC, true},
+    {1, "deployments", "deployments.apps", KIND_DEPLOY, true},
+    {1, "replicasets", "replicasets.apps", KIND_RS, true},
+    {1, "statefulsets", "statefulsets.apps", KIND_STS, true},
+    {1, "daemonsets", "daemonsets.apps", KIND_DS, true},
+    {2, "jobs", "jobs.batch", KIND_JOB, true},
+    {2, "cronjobs", "cronjobs.batch", KIND_CRON, true},
+};
+
+static const struct resource *find_resource(int group, const char *s, size_t n)
+{
+    for (size_t k = 0; k < sizeof(g_res) / sizeof(g_res[0]); k++)
+        if (g_res[k].group == group && strlen(g_res[k].name) == n && memcmp(g_res[k].name, s, n) == 0)
+            return &g_res[k];
+    return NULL;
+}
+
+/* GET on a collection or an object of API group `group`; seg[k] is the first
+ * segment after the group version ("api","v1" or "apis","apps","v1"). */
+static void serve_group(http_conn *c, const http_req *r, const char **seg, size_t *len, int n,
+                        int k, int group, bool watch_path)
 {
     list_q q = {.ns = -1, .node = -1, .name_ns = -1, .pod = -1};
-    int k = 2;
+    const struct resource *res = NULL;
     char name[128];
     int ns = -1;
 
-    if (n > k && SEG_IS(k, "namespaces") && n >= k + 3) {
-        ns = ns_lookup(seg[k + 1], len[k + 1]);
-        if (!SEG_IS(k + 2, "pods")) {
+    if (n >= k + 3 && SEG_IS(k, "namespaces")) { /* namespaces/NS/RESOURCE[/NAME] */
+        res = find_resource(group, seg[k + 2], len[k + 2]);
+        if (!res || !res->namespaced) {
             not_found(c);
             return;
         }
+        ns = ns_lookup(seg[k + 1], len[k + 1]);
         if (ns < 0) {
             q.name_ns = -2; /* unknown namespace: empty list, like a real server */
             ns = -1;
         }
-        q.kind = KIND_POD;
         q.ns = ns;
         k += 3;
-    } else if (n > k && SEG_IS(k, "namespaces")) {
-        q.kind = KIND_NS;
-        k += 1;
-    } else if (n > k && SEG_IS(k, "nodes")) {
-        q.kind = KIND_NODE;
-        k += 1;
-    } else if (n > k && SEG_IS(k, "pods")) {
-        q.kind = KIND_POD;
+    } else if (n > k) {                         /* RESOURCE[/NAME] */
+        res = find_resource(group, seg[k], len[k]);
+        if (!res) {
+            not_found(c);
+            return;
+        }
         k += 1;
     } else {
         not_found(c);
         return;
     }
-    if (n > k + 1) {
-        not_found(c);
+    q.kind = res->kind;
+    if (n > k + 1 || (n == k + 1 && KIND_IS_OWNER(q.kind) && q.ns < 0 && q.name_ns != -2)) {
+        not_found(c); /* a workload object is only addressed within its namespace */
         return;
     }
     if (r->method != HTTP_GET) {
@@ -1071,18 +1222,30 @@ static void serve_core(http_conn *c, const http_req *r, const char **seg, size_t
         q.watch = true;
     if (n == k + 1) { /* a single object by name */
         snprintf(name, sizeof(name), "%.*s", (int)len[k], seg[k]);
-        if (q.kind == KIND_NODE) {
+        if (KIND_IS_OWNER(q.kind)) {
+            int64_t g = q.name_ns == -2 ? -1 : model_obj_lookup(q.kind, ns, name);
+            if (q.watch) {
+                if (strlen(name) < sizeof(q.oname))
+                    strcpy(q.oname, name);
+                else
+                    q.name_ns = -2;
+                serve_watch(c, &q);
+                return;
+            }
+            serve_object(c, &q, q.kind, g >= 0 && model_obj_exists(q.kind, (uint64_t)g) ? (uint64_t)g : UINT64_MAX,
+                         res->qualified, name);
+        } else if (q.kind == KIND_NODE) {
             int i = model_node_parse(name, strlen(name));
             if (q.watch) {
                 q.node = i >= 0 ? i : -2;
                 serve_watch(c, &q);
                 return;
             }
-            serve_object(c, KIND_NODE, i >= 0 && (uint32_t)i < sim->node_count ? (uint64_t)i : UINT64_MAX,
+            serve_object(c, &q, KIND_NODE, i >= 0 && (uint32_t)i < sim->node_count ? (uint64_t)i : UINT64_MAX,
                          "nodes", name);
         } else if (q.kind == KIND_NS) {
             int kk = ns_lookup(name, strlen(name));
-            serve_object(c, KIND_NS, kk >= 0 ? (uint64_t)kk : UINT64_MAX, "namespaces", name);
+            serve_object(c, &q, KIND_NS, kk >= 0 ? (uint64_t)kk : UINT64_MAX, "namespaces", name);
         } else {
             unsigned long i, j;
             char tail;
@@ -1095,7 +1258,7 @@ static void serve_core(http_conn *c, const http_req *r, const char **seg, size_t
                 if (q.name_ns == -2)
                     g = UINT64_MAX;
             }
-            serve_object(c, KIND_POD, g, "pods", name);
+            serve_object(c, &q, KIND_POD, g, "pods", name);
         }
         return;
     }
@@ -1109,7 +1272,7 @@ void api_handle(http_conn *c, const http_req *r)
 {
     const char *seg[MAX_SEGS];
     size_t len[MAX_SEGS];
-    int n = split_path(r, seg, len);
+    int n = split_path(r, seg, len), k, group = -1;
 
     if (n > 0 && SEG_IS(0, "sim")) {
         ctl_handle(c, r);
@@ -1119,29 +1282,31 @@ void api_handle(http_conn *c, const http_req *r)
         http_send_simple(c, 200, "text/plain; charset=utf-8", "ok", 2);
         return;
     }
-    if (n == 1 && SEG_IS(0, "version")) {
-        static const char v[] = "{\"major\":\"1\",\"minor\":\"35\",\"gitVersion\":\"v1.35.0-sim\","
-                                "\"platform\":\"linux/amd64\"}\n";
-        http_send_simple(c, 200, CT_JSON, v, sizeof(v) - 1);
+    /* the aggregation layer: the metrics.k8s.io versions live in the backend */
+    if (n >= 3 && SEG_IS(0, "apis") && SEG_IS(1, "metrics.k8s.io") && proxy_on()) {
+        proxy_start(c, r);
         return;
     }
-    if (n == 1 && SEG_IS(0, "api")) {
-        static const char v[] = "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"],"
-                                "\"serverAddressByClientCIDRs\":[]}\n";
-        http_send_simple(c, 200, CT_JSON, v, sizeof(v) - 1);
+    if (disc_handle(c, r))
         return;
-    }
     if (n >= 3 && SEG_IS(0, "api") && SEG_IS(1, "v1")) {
-        if (SEG_IS(2, "watch")) { /* legacy /api/v1/watch/<collection> */
-            for (int k = 2; k + 1 < n; k++) {
-                seg[k] = seg[k + 1];
-                len[k] = len[k + 1];
-            }
-            serve_core(c, r, seg, len, n - 1, true);
-        } else {
-            serve_core(c, r, seg, len, n, false);
-        }
+        group = 0;
+        k = 2;
+    } else if (n >= 4 && SEG_IS(0, "apis") && SEG_IS(2, "v1")) {
+        group = SEG_IS(1, "apps") ? 1 : SEG_IS(1, "batch") ? 2 : -1;
+        k = 3;
+    }
+    if (group < 0) {
+        not_found(c);
         return;
     }
-    not_found(c);
+    if (SEG_IS(k, "watch")) { /* legacy .../watch/<collection> */
+        for (int x = k; x + 1 < n; x++) {
+            seg[x] = seg[x + 1];
+            len[x] = len[x + 1];
+        }
+        serve_group(c, r, seg, len, n - 1, k, group, true);
+    } else {
+        serve_group(c, r, seg, len, n, k, group, false);
+    }
 }

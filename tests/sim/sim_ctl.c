@@ -75,9 +75,34 @@ static char *put_net(char *p, const model_totals *t)
     return p;
 }
 
+/* ,"owner_kind":"ReplicaSet","owner_name":"app-3-xxx","workload_kind":"deployment",
+ * "workload_name":"app-3" (nulls for a pod without a controller) */
+static char *put_workload(char *p, const model_pod *pod)
+{
+    int kind;
+    uint64_t g;
+    const char *k;
+
+    if (!model_pod_ref(pod, &kind, &g)) {
+        P_LIT(p, ",\"owner_kind\":null,\"owner_name\":null,\"workload_kind\":null,\"workload_name\":null");
+        return p;
+    }
+    P_LIT(p, ",\"owner_kind\":\"");
+    p = fmt_str(p, owner_kind_name(kind));
+    P_LIT(p, "\",\"owner_name\":\"");
+    p = model_obj_name(p, kind, g);
+    model_pod_workload(pod, &kind, &g);
+    P_LIT(p, "\",\"workload_kind\":\"");
+    for (k = owner_kind_name(kind); *k; k++)
+        *p++ = (char)(*k >= 'A' && *k <= 'Z' ? *k - 'A' + 'a' : *k);
+    P_LIT(p, "\",\"workload_name\":\"");
+    p = model_obj_name(p, kind, g);
+    *p++ = '"';
+    return p;
+}
+
 static void put_pod(sb *b, const model_pod *pod, const model_node *n, int64_t t)
 {
-    static const char *const kinds[] = {"ReplicaSet", "DaemonSet", "StatefulSet", "Job"};
     static const char *const qos[] = {"BestEffort", "Guaranteed", "Burstable"};
     char *p = sb_reserve(b, 4096 + 1024 * (size_t)pod->nctr);
     model_totals pt;
@@ -90,11 +115,9 @@ static void put_pod(sb *b, const model_pod *pod, const model_node *n, int64_t t)
     p = model_pod_name(p, pod->node, pod->idx);
     P_LIT(p, "\",\"uid\":\"");
     p = model_uid(p, UID_POD, pod->node, pod->idx, 0);
-    P_LIT(p, "\",\"owner_kind\":\"");
-    p = fmt_str(p, kinds[pod->owner]);
-    P_LIT(p, "\",\"owner_name\":\"");
-    p = model_owner_name(p, pod);
-    P_LIT(p, "\",\"qos_class\":\"");
+    *p++ = '"';
+    p = put_workload(p, pod);
+    P_LIT(p, ",\"qos_class\":\"");
     p = fmt_str(p, qos[pod->qos]);
     *p++ = '"';
     K_TIME(p, "start_time", pod->t0);
@@ -286,6 +309,10 @@ static void stats(http_conn *c, const http_req *r)
     K_U64(p, "kubelet_requests", sim->st.kubelet_requests);
     K_U64(p, "api_requests", sim->st.api_requests);
     K_U64(p, "connections", sim->st.connections);
+    K_U64(p, "unauthorized_requests", sim->st.unauthorized);
+    K_U64(p, "tls_handshake_failures", sim->st.tls_handshake_failures);
+    K_U64(p, "proxied_requests", sim->st.proxied);
+    K_U64(p, "proxy_errors", sim->st.proxy_errors);
     K_U64(p, "node_count", sim->node_count);
     K_U64(p, "uptime_seconds", (uint64_t)(now - sim->start));
     P_LIT(p, ",\"resource_version\":\"");

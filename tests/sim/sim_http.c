@@ -22,6 +22,18 @@
  * Timers: while some connection is on the timed list the loop wakes every
  * TICK_MS and runs those connections; drip faults send a byte when a second
  * has passed since the last one and watch streams check their deadline.
+ *
+ * TLS (sim_tls.c): with --tls-cert every accepted connection gets an SSL
+ * object; conn_run() first drives SSL_accept until it completes, then all
+ * reads and writes go through tls_recv/tls_send, which map OpenSSL's
+ * WANT_READ/WANT_WRITE to EAGAIN.  Since both directions are registered
+ * edge-triggered and every path reads until EAGAIN, no readiness is lost.
+ *
+ * Proxy (sim_proxy.c): a request for the metrics.k8s.io group parks its
+ * connection (proxy_wait) and opens an LST_UPSTREAM connection, which this
+ * loop drives through proxy_run(); the two are linked by `peer`, and closing
+ * either one unlinks (a client that goes away closes its upstream; an
+ * upstream that fails answers its client 502).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem, accept4 */
@@ -207,12 +219,17 @@ static void conn_close(http_conn *c)
     c->closed = true;
     http_timed(c, false);
     http_watching(c, false);
+    if (c->ssl)
+        tls_close(c);
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
     free(c->in);
     c->in = NULL;
-    free(c->pstate);
+    if (c->pstate_free)
+        c->pstate_free(c->pstate);
+    else
+        free(c->pstate);
     c->pstate = NULL;
     conn_release_out(c);
     if (b->prev)
@@ -223,7 +240,20 @@ static void conn_close(http_conn *c)
         b->next->prev = b->prev;
     c->grave_next = g_grave;
     g_grave = c;
+    if (c->peer) { /* proxy link: unlink, then tell the other side */
+        http_conn *o = c->peer;
+        c->peer = NULL;
+        o->peer = NULL;
+        if (c->listener == LST_UPSTREAM) {
+            if (!g_stop)
+                proxy_peer_lost(o);
+        }
+        else
+            conn_close(o);
+    }
 }
+
+void http_close(http_conn *c) { conn_close(c); }
 
 static void grave_flush(void)
 {
@@ -240,6 +270,7 @@ void http_reset(http_conn *c)
 
     if (c->fd >= 0)
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    c->rst = true;
     conn_close(c);
 }
 
@@ -271,14 +302,30 @@ static const char *reason_phrase(int status)
 {
     switch (status) {
     case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 409: return "Conflict";
     case 410: return "Gone";
     case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
     default: return "Unknown";
     }
 }
@@ -378,6 +425,34 @@ void http_chunk(http_conn *c, const char *data, size_t n)
 
 void http_chunk_end(http_conn *c) { SB_LIT(http_outbuf(c), "0\r\n\r\n"); }
 
+static ssize_t io_send(http_conn *c, const void *buf, size_t n)
+{
+    ssize_t w;
+
+    if (c->ssl)
+        return tls_send(c, buf, n);
+    do
+        w = send(c->fd, buf, n, MSG_NOSIGNAL);
+    while (w < 0 && errno == EINTR);
+    if (w < 0)
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    return w;
+}
+
+ssize_t http_io_recv(http_conn *c, void *buf, size_t n)
+{
+    ssize_t r;
+
+    if (c->ssl)
+        return tls_recv(c, buf, n);
+    do
+        r = recv(c->fd, buf, n, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    return r;
+}
+
 /* Send pending output. 0 = all sent, 1 = must wait, -1 = connection dead. */
 static int conn_flush(http_conn *c)
 {
@@ -396,18 +471,13 @@ static int conn_flush(http_conn *c)
                 n = c->drip_from - c->out_pos;
             }
         }
-        w = send(c->fd, c->out->data + c->out_pos, n, MSG_NOSIGNAL);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 1;
-            return -1;
-        }
+        w = io_send(c, c->out->data + c->out_pos, n);
+        if (w < 0)
+            return w == -EAGAIN ? 1 : -1;
         c->out_pos += (size_t)w;
         if (c->listener == LST_KUBELET)
             sim->st.kubelet_bytes += (uint64_t)w;
-        else
+        else if (c->listener == LST_API)
             sim->st.api_bytes += (uint64_t)w;
         if (dripping)
             c->drip_next_ms = http_now_ms() + 1000;
@@ -418,6 +488,8 @@ static int conn_flush(http_conn *c)
     }
     return 0;
 }
+
+int http_flush(http_conn *c) { return conn_flush(c); }
 
 /* ------------------------------------------------------------------ input */
 
@@ -471,6 +543,23 @@ bool http_path_is(const http_req *r, const char *s)
     return r->path_len == n && memcmp(r->path, s, n) == 0;
 }
 
+static bool header_is(const char *line, size_t n, const char *name, const char **val, size_t *vlen);
+
+bool http_header(const http_req *r, const char *name, const char **val, size_t *vlen)
+{
+    const char *p = r->headers, *end = r->headers + r->headers_len;
+
+    while (p && p < end) {
+        const char *eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+        if (!eol)
+            eol = end;
+        if (header_is(p, (size_t)(eol - p), name, val, vlen))
+            return true;
+        p = eol + 2;
+    }
+    return false;
+}
+
 static bool header_is(const char *line, size_t n, const char *name, const char **val, size_t *vlen)
 {
     size_t nl = strlen(name);
@@ -499,14 +588,17 @@ static void error_response(http_conn *c, int status, const char *msg)
 
 static void dispatch(http_conn *c, const http_req *r)
 {
-    if (c->listener == LST_KUBELET) {
+    if (c->listener == LST_KUBELET)
         sim->st.kubelet_requests++;
-        kubelet_handle(c, r);
-    } else {
+    else
         sim->st.api_requests++;
+    if (!auth_check(c, r))
+        return;
+    if (c->listener == LST_KUBELET)
+        kubelet_handle(c, r);
+    else
         api_handle(c, r);
-    }
-    if (!c->closed && !c->hang && !c->producer && !http_pending(c))
+    if (!c->closed && !c->hang && !c->producer && !c->proxy_wait && !http_pending(c))
         error_response(c, 500, "handler produced no response\n");
 }
 
@@ -570,6 +662,17 @@ static int parse_and_dispatch(http_conn *c)
         return 0;
 
     memset(&r, 0, sizeof(r));
+    r.method_name = in;
+    r.method_len = (size_t)(sp1 - in);
+    r.target = sp1 + 1;
+    r.target_len = (size_t)(sp2 - sp1 - 1);
+    {
+        char *h0 = memmem(in, (size_t)(hend + 2 - in), "\r\n", 2) + 2;
+        r.headers = h0;
+        r.headers_len = (size_t)(hend + 2 - h0);
+    }
+    r.body = hend + 4;
+    r.body_len = clen;
     is_head = sp1 - in == 4 && memcmp(in, "HEAD", 4) == 0;
     if (sp1 - in == 3 && memcmp(in, "GET", 3) == 0)
         r.method = HTTP_GET;
@@ -613,6 +716,21 @@ static int parse_and_dispatch(http_conn *c)
 /* Drive one connection as far as it can go without blocking. */
 static void conn_run(http_conn *c)
 {
+    if (c->closed)
+        return;
+    if (c->listener == LST_UPSTREAM) {
+        proxy_run(c);
+        return;
+    }
+    if (c->ssl && !c->tls_ok) {
+        int h = tls_handshake(c);
+        if (h < 0) {
+            sim->st.tls_handshake_failures++;
+            conn_close(c);
+        }
+        if (h <= 0)
+            return;
+    }
     for (;;) {
         ssize_t r;
 
@@ -649,6 +767,11 @@ static void conn_run(http_conn *c)
                 continue;
         } else if (c->hang) {
             /* never answer: just read and discard until the peer goes away */
+        } else if (c->proxy_wait) {
+            /* the backend answers later (proxy_run wakes us); keep any
+             * pipelined input, but stop reading when the buffer is full */
+            if (c->peer_eof || c->in_len == c->in_cap)
+                return;
         } else if (c->close_after) {
             conn_close(c);
             return;
@@ -673,7 +796,7 @@ static void conn_run(http_conn *c)
                 c->in_cap = nc;
             }
         }
-        r = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        r = http_io_recv(c, c->in + c->in_len, c->in_cap - c->in_len);
         if (r > 0) {
             if (!c->hang)
                 c->in_len += (size_t)r;
@@ -683,13 +806,13 @@ static void conn_run(http_conn *c)
             c->peer_eof = true;
             continue;
         }
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
+        if (r != -EAGAIN)
             conn_close(c);
         return;
     }
 }
+
+void http_wake(http_conn *c) { conn_run(c); }
 
 void http_kick_watchers(void)
 {
@@ -754,11 +877,33 @@ static void accept_all(int li)
             close(fd);
             continue;
         }
+        if (tls_on() && tls_server_new(c) < 0) {
+            conn_close(c);
+            continue;
+        }
         ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.ptr = c;
         if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &ev) < 0)
             conn_close(c);
     }
+}
+
+http_conn *http_open_upstream(int fd)
+{
+    struct epoll_event ev;
+    http_conn *c = conn_new(fd, LST_UPSTREAM, -1);
+
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
+    ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+    ev.data.ptr = c;
+    if (epoll_ctl(g_ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        conn_close(c);
+        return NULL;
+    }
+    return c;
 }
 
 /* ---------------------------------------------------------- setup / loop */

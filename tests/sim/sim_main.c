@@ -31,6 +31,10 @@ static void usage(FILE *f)
             "usage: heapster-sim [--nodes N] [--pods P] [--namespaces K] [--containers C]\n"
             "                    [--api-port PORT] [--kubelet-port PORT] [--seed S]\n"
             "                    [--start-time UNIX] [--fault NODE:KIND]... [--pidfile F] [--quiet]\n"
+            "                    [--tls-cert F --tls-key F [--tls-ca-cert F --tls-ca-key F]]\n"
+            "                    [--client-ca F] [--token T] [--metrics-backend URL\n"
+            "                    [--metrics-backend-insecure | --metrics-backend-ca F]\n"
+            "                    [--metrics-backend-timeout S]]\n"
             "  --nodes N          nodes (default 10, 0..%d)\n"
             "  --pods P           pods per node (default 10, 0..%d)\n"
             "  --namespaces K     namespaces: default, kube-system, ns-2.. (default 4, 1..%d)\n"
@@ -42,7 +46,20 @@ static void usage(FILE *f)
             "  --fault NODE:KIND  e.g. sim-node-3:http500; kinds: none refuse hang http500\n"
             "                     garbage truncated huge drip notready (repeatable)\n"
             "  --pidfile F        write the pid to F (removed on exit)\n"
-            "  --quiet            no log lines on stderr\n",
+            "  --quiet            no log lines on stderr\n"
+            "  --tls-cert F, --tls-key F\n"
+            "                     serve https on the API and kubelet ports (PEM files)\n"
+            "  --tls-ca-cert F, --tls-ca-key F\n"
+            "                     kubelets present certificates minted from this CA, one per\n"
+            "                     node address (default: they present --tls-cert)\n"
+            "  --client-ca F      verify client certificates against F; see --token\n"
+            "  --token T          require 'Authorization: Bearer T' (with --client-ca: a\n"
+            "                     valid certificate or the token); 401 otherwise\n"
+            "  --metrics-backend URL\n"
+            "                     forward /apis/metrics.k8s.io/... to http[s]://HOST:PORT\n"
+            "  --metrics-backend-insecure   do not verify an https backend\n"
+            "  --metrics-backend-ca F       verify an https backend against F\n"
+            "  --metrics-backend-timeout S  answer 504 after S seconds (default 10)\n",
             SIM_MAX_NODES, SIM_MAX_PODS, SIM_MAX_NS, SIM_MAX_CTRS);
 }
 
@@ -72,7 +89,9 @@ static bool is_value_option(const char *opt)
 {
     static const char *const names[] = {
         "--nodes", "--pods", "--namespaces", "--containers", "--api-port", "--kubelet-port",
-        "--seed", "--start-time", "--pidfile", "--fault",
+        "--seed", "--start-time", "--pidfile", "--fault", "--tls-cert", "--tls-key",
+        "--tls-ca-cert", "--tls-ca-key", "--client-ca", "--token", "--metrics-backend",
+        "--metrics-backend-ca", "--metrics-backend-timeout",
     };
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
         if (strcmp(opt, names[k]) == 0)
@@ -89,6 +108,7 @@ static int parse_args(int argc, char **argv, sim_opts *o)
     o->api_port = 18080;
     o->kubelet_port = 10255;
     o->seed = 1;
+    o->metrics_backend_timeout = 10;
 
     for (int i = 1; i < argc; i++) {
         char *opt = argv[i], *val = NULL, *eq;
@@ -100,6 +120,10 @@ static int parse_args(int argc, char **argv, sim_opts *o)
         }
         if (strcmp(opt, "--quiet") == 0) {
             o->quiet = true;
+            continue;
+        }
+        if (strcmp(opt, "--metrics-backend-insecure") == 0) {
+            o->metrics_backend_insecure = true;
             continue;
         }
         if (strncmp(opt, "--", 2) != 0) {
@@ -136,7 +160,24 @@ static int parse_args(int argc, char **argv, sim_opts *o)
         NUM("--kubelet-port", 1, 65535, kubelet_port)
         NUM("--seed", 0, UINT64_MAX, seed)
         NUM("--start-time", 1, 253402300799ULL, start)
+        NUM("--metrics-backend-timeout", 1, 3600, metrics_backend_timeout)
 #undef NUM
+#define STR(name, field)                                                           \
+        if (strcmp(opt, name) == 0) {                                              \
+            if (!*val)                                                             \
+                return bad(name, val, "empty");                                    \
+            o->field = val;                                                        \
+            continue;                                                              \
+        }
+        STR("--tls-cert", tls_cert)
+        STR("--tls-key", tls_key)
+        STR("--tls-ca-cert", tls_ca_cert)
+        STR("--tls-ca-key", tls_ca_key)
+        STR("--client-ca", client_ca)
+        STR("--token", token)
+        STR("--metrics-backend", metrics_backend)
+        STR("--metrics-backend-ca", metrics_backend_ca)
+#undef STR
         if (strcmp(opt, "--pidfile") == 0) {
             o->pidfile = val;
             continue;
@@ -161,6 +202,10 @@ static int parse_args(int argc, char **argv, sim_opts *o)
             continue;
         }
         fprintf(stderr, "heapster-sim: unknown option '%s' (see --help)\n", opt);
+        return -EINVAL;
+    }
+    if (o->metrics_backend_insecure && o->metrics_backend_ca) {
+        fprintf(stderr, "heapster-sim: --metrics-backend-insecure and --metrics-backend-ca exclude each other\n");
         return -EINVAL;
     }
     if (o->api_port == o->kubelet_port) {
@@ -204,10 +249,12 @@ static void report(void)
           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     fprintf(stderr,
             "heapster-sim: exiting: summaries=%llu metrics=%llu faults=%llu kubelet_bytes=%llu "
-            "api_bytes=%llu connections=%llu cpu=%.3fs (user %.3f, sys %.3f)\n",
+            "api_bytes=%llu connections=%llu unauthorized=%llu proxied=%llu cpu=%.3fs "
+            "(user %.3f, sys %.3f)\n",
             (unsigned long long)sim->st.summaries, (unsigned long long)sim->st.metrics,
             (unsigned long long)sim->st.fault_responses, (unsigned long long)sim->st.kubelet_bytes,
-            (unsigned long long)sim->st.api_bytes, (unsigned long long)sim->st.connections, cpu,
+            (unsigned long long)sim->st.api_bytes, (unsigned long long)sim->st.connections,
+            (unsigned long long)sim->st.unauthorized, (unsigned long long)sim->st.proxied, cpu,
             (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
 }
@@ -223,9 +270,16 @@ int main(int argc, char **argv)
         return 2;
     raise_nofile();
     sim->start = sim->o.start ? sim->o.start : (int64_t)time(NULL);
+    if (tls_init() < 0 || proxy_init() < 0) {
+        tls_free();
+        proxy_free();
+        return 2;
+    }
     err = model_init();
     if (err < 0) {
         fprintf(stderr, "heapster-sim: cannot allocate the model: %s\n", strerror(-err));
+        tls_free();
+        proxy_free();
         return 1;
     }
     err = http_listen(sim->o.api_port, sim->o.kubelet_port);
@@ -236,9 +290,17 @@ int main(int argc, char **argv)
         goto cleanup_http;
     }
     last = sim->o.nodes ? sim->o.nodes - 1 : 0;
-    printf("heapster-sim: ready api=127.0.0.1:%u kubelets=127.0.%u.%u-127.0.%u.%u:%u nodes=%u pods=%u\n",
+    printf("heapster-sim: ready api=127.0.0.1:%u kubelets=127.0.%u.%u-127.0.%u.%u:%u nodes=%u pods=%u",
            sim->o.api_port, 1u, 1u, 1 + last / 250, 1 + last % 250, sim->o.kubelet_port,
            sim->o.nodes, sim->o.pods);
+    if (tls_on()) /* extra fields only when the features are on */
+        printf(" tls=%s", sim->o.tls_ca_key ? "per-node" : "shared");
+    if (auth_on())
+        printf(" auth=%s%s%s", sim->o.client_ca ? "cert" : "", sim->o.client_ca && sim->o.token ? "," : "",
+               sim->o.token ? "token" : "");
+    if (proxy_on())
+        printf(" metrics-backend=%s", sim->o.metrics_backend);
+    printf("\n");
     fflush(stdout);
     err = http_run();
     if (err < 0)
@@ -250,6 +312,8 @@ int main(int argc, char **argv)
         unlink(sim->o.pidfile);
 cleanup_http:
     http_shutdown();
+    proxy_free();
+    tls_free();
     model_free();
     return rc;
 }

@@ -128,23 +128,12 @@ static void suffix(char *out, uint64_t h, int n)
 
 char *model_owner_name(char *p, const model_pod *pod)
 {
-    switch (pod->owner) {
-    case OWN_REPLICASET:
-        P_LIT(p, "app-");
-        p = fmt_u64(p, pod->group);
-        *p++ = '-';
-        return fmt_str(p, pod->hash10);
-    case OWN_DAEMONSET:
-        P_LIT(p, "agent-");
-        break;
-    case OWN_STATEFULSET:
-        P_LIT(p, "db-");
-        break;
-    default:
-        P_LIT(p, "batch-");
-        break;
-    }
-    return fmt_u64(p, pod->group);
+    int kind;
+    uint64_t g;
+
+    if (!model_pod_ref(pod, &kind, &g))
+        return p;
+    return model_obj_name(p, kind, g);
 }
 
 int model_node_parse(const char *name, size_t n)
@@ -216,17 +205,47 @@ static void ctr_fill(model_ctr *c, uint64_t h, int qos_mode, int64_t pod_t0, int
     c->image_minor = (uint32_t)(hf(h, 16) % 20);
 }
 
+/*
+ * The pod's controller type: by hash, 60% Deployment (through a ReplicaSet),
+ * 12% DaemonSet, 13% StatefulSet, 6% Job, 4% CronJob (through a Job), 3%
+ * ReplicationController, 2% none; except that the first seven pods of the
+ * cluster (global index i*P+j < 7) take one type each, so every cluster with
+ * seven pods or more has them all.
+ */
+static int pod_owner_type(uint32_t i, uint32_t j, uint64_t h)
+{
+    static const int first[7] = {OWN_REPLICASET, OWN_STATEFULSET, OWN_DAEMONSET, OWN_JOB,
+                                 OWN_CRONJOB, OWN_NONE, OWN_RC};
+    uint64_t gi = (uint64_t)i * sim->o.pods + j, u;
+
+    if (gi < 7)
+        return first[gi];
+    u = hf(h, 1) % 100;
+    return u < 60 ? OWN_REPLICASET : u < 72 ? OWN_DAEMONSET : u < 85 ? OWN_STATEFULSET
+         : u < 91 ? OWN_JOB : u < 95 ? OWN_CRONJOB : u < 98 ? OWN_RC : OWN_NONE;
+}
+
+/* Just the pod's controller type and workload slot (cheap: for counting). */
+static void pod_owner_slot(uint32_t i, uint32_t j, int *type, uint32_t *slot)
+{
+    uint64_t h = model_hash(TAG_POD, i, j, 0);
+    uint32_t ns = (uint32_t)(((uint64_t)i * sim->o.pods + j) % sim->o.namespaces);
+
+    *type = pod_owner_type(i, j, h);
+    *slot = ns * SIM_GROUPS + (uint32_t)(hf(h, 2) % SIM_GROUPS);
+}
+
 void model_pod_get(uint32_t i, uint32_t j, model_pod *p)
 {
-    uint64_t h = model_hash(TAG_POD, i, j, 0), u;
+    uint64_t h = model_hash(TAG_POD, i, j, 0);
     int mode;
 
     p->node = i;
     p->idx = j;
     p->ns = (uint32_t)(((uint64_t)i * sim->o.pods + j) % sim->o.namespaces);
-    u = hf(h, 1) % 100;
-    p->owner = u < 65 ? OWN_REPLICASET : u < 77 ? OWN_DAEMONSET : u < 90 ? OWN_STATEFULSET : OWN_JOB;
-    p->group = (uint32_t)(hf(h, 2) % 20);
+    p->owner = pod_owner_type(i, j, h);
+    p->group = (uint32_t)(hf(h, 2) % SIM_GROUPS);
+    p->slot = p->ns * SIM_GROUPS + p->group;
     mode = (int)(hf(h, 3) % 10);
     p->qos = mode < 2 ? 0 : mode < 4 ? 1 : 2;
     p->t0 = sim->start - 60 * (int64_t)(5 + hf(h, 4) % 1380);
@@ -332,6 +351,226 @@ void model_totals_node(const model_node *n, const model_totals *pods, int64_t t,
     tot->processes += 180;
 }
 
+/* ------------------------------------------------------ workload objects */
+
+/*
+ * Workloads live in "slots": slot = ns * SIM_GROUPS + group, one per
+ * namespace and app group, for each controller type.  A pod of type T in
+ * slot s makes the objects of T's chain exist:
+ *
+ *   OWN_REPLICASET  Deployment app-<g> (KIND_DEPLOY s), its old ReplicaSet
+ *                   (KIND_RS 2s, revision 1, 0 replicas) and current one
+ *                   app-<g>-<hash> (KIND_RS 2s+1), which owns the pods
+ *   OWN_DAEMONSET   DaemonSet agent-<g>            (KIND_DS s)
+ *   OWN_STATEFULSET StatefulSet db-<g>             (KIND_STS s)
+ *   OWN_JOB         Job batch-<g>                  (KIND_JOB 4s)
+ *   OWN_CRONJOB     CronJob cron-<g> (KIND_CRON s), two completed Jobs
+ *                   cron-<g>-<minute> (KIND_JOB 4s+1, 4s+2) and the running
+ *                   one (KIND_JOB 4s+3), which owns the pods
+ *   OWN_RC          ReplicationController rc-<g>   (KIND_RC s)
+ *
+ * An object exists exactly while its workload has at least one pod on a
+ * current node; sim->ocount[type][slot] counts those pods.
+ */
+#define INITIAL_OWNER_RV 5000
+#define CRON_TAG 18            /* uid codes: see model_obj_uid() */
+
+static uint32_t slots(void) { return sim->o.namespaces * SIM_GROUPS; }
+
+uint32_t model_obj_mult(int kind) { return kind == KIND_RS ? 2 : kind == KIND_JOB ? 4 : 1; }
+
+uint64_t model_obj_count(int kind) { return (uint64_t)slots() * model_obj_mult(kind); }
+
+/* The controller type whose pods make object (kind, g) exist. */
+static int obj_type(int kind, uint64_t g)
+{
+    switch (kind) {
+    case KIND_DEPLOY:
+    case KIND_RS: return OWN_REPLICASET;
+    case KIND_DS: return OWN_DAEMONSET;
+    case KIND_STS: return OWN_STATEFULSET;
+    case KIND_RC: return OWN_RC;
+    case KIND_CRON: return OWN_CRONJOB;
+    case KIND_JOB: return g % 4 == 0 ? OWN_JOB : OWN_CRONJOB;
+    default: return -1;
+    }
+}
+
+uint32_t model_workload_pods(int type, uint32_t slot)
+{
+    return type >= 0 && type < OWN_NONE && slot < slots() ? sim->ocount[type][slot] : 0;
+}
+
+bool model_obj_exists(int kind, uint64_t g)
+{
+    if (!KIND_IS_OWNER(kind) || g >= model_obj_count(kind))
+        return false;
+    return model_workload_pods(obj_type(kind, g), (uint32_t)(g / model_obj_mult(kind))) > 0;
+}
+
+uint64_t model_obj_rv(int kind, uint64_t g)
+{
+    return KIND_IS_OWNER(kind) && g < model_obj_count(kind) ? sim->orv[kind][g] : 0;
+}
+
+uint32_t model_obj_pods(int kind, uint64_t g)
+{
+    uint32_t n = model_workload_pods(obj_type(kind, g), (uint32_t)(g / model_obj_mult(kind)));
+
+    if ((kind == KIND_RS && g % 2 == 0) || (kind == KIND_JOB && g % 4 != 0 && g % 4 != 3))
+        return 0; /* old ReplicaSet, completed Jobs */
+    return n;
+}
+
+int64_t model_cron_minute(uint64_t g)
+{
+    /* every 10 minutes from just after node boot; the third is still running */
+    int64_t first = (sim->start - 86400 + 599) / 600 * 10;
+    return first + 10 * (int64_t)((g % 4) - 1);
+}
+
+char *model_obj_name(char *p, int kind, uint64_t g)
+{
+    uint32_t grp = (uint32_t)(g / model_obj_mult(kind)) % SIM_GROUPS;
+
+    switch (kind) {
+    case KIND_DEPLOY:
+    case KIND_RS:
+        P_LIT(p, "app-");
+        p = fmt_u64(p, grp);
+        if (kind == KIND_RS) {
+            *p++ = '-';
+            p = model_obj_hash10(p, kind, g);
+        }
+        return p;
+    case KIND_DS: P_LIT(p, "agent-"); break;
+    case KIND_STS: P_LIT(p, "db-"); break;
+    case KIND_RC: P_LIT(p, "rc-"); break;
+    case KIND_CRON: P_LIT(p, "cron-"); break;
+    case KIND_JOB:
+        if (g % 4 == 0) {
+            P_LIT(p, "batch-");
+            break;
+        }
+        P_LIT(p, "cron-");
+        p = fmt_u64(p, grp);
+        *p++ = '-';
+        return fmt_u64(p, (uint64_t)model_cron_minute(g));
+    default: break;
+    }
+    return fmt_u64(p, grp);
+}
+
+/* uid code of an object: 0..3 are the historical pod owner uids. */
+static uint64_t obj_code(int kind, uint64_t g)
+{
+    switch (kind) {
+    case KIND_RS: return g % 2 ? 0 : 17;
+    case KIND_DS: return 1;
+    case KIND_STS: return 2;
+    case KIND_JOB: return g % 4 == 0 ? 3 : CRON_TAG + g % 4;
+    case KIND_DEPLOY: return 16;
+    case KIND_CRON: return CRON_TAG;
+    default: return 22; /* KIND_RC */
+    }
+}
+
+char *model_obj_uid(char *p, int kind, uint64_t g)
+{
+    uint32_t slot = (uint32_t)(g / model_obj_mult(kind));
+    return model_uid(p, UID_OWNER, slot / SIM_GROUPS, obj_code(kind, g), slot % SIM_GROUPS);
+}
+
+char *model_obj_hash10(char *p, int kind, uint64_t g)
+{
+    uint32_t slot = (uint32_t)(g / model_obj_mult(kind));
+    char h[12];
+
+    /* the current ReplicaSet, DaemonSet and StatefulSet hashes are the ones
+     * their pods carry (model_pod_get: hash of ns, owner type, group) */
+    suffix(h, model_hash(TAG_OWNER, slot / SIM_GROUPS, obj_code(kind, g), slot % SIM_GROUPS), 10);
+    return fmt_mem(p, h, 10);
+}
+
+int64_t model_obj_lookup(int kind, int ns, const char *name)
+{
+    uint32_t m = model_obj_mult(kind);
+    size_t nl = strlen(name);
+
+    if (ns < 0 || (uint32_t)ns >= sim->o.namespaces || !KIND_IS_OWNER(kind))
+        return -1;
+    for (uint32_t grp = 0; grp < SIM_GROUPS; grp++)
+        for (uint32_t r = 0; r < m; r++) {
+            uint64_t g = ((uint64_t)ns * SIM_GROUPS + grp) * m + r;
+            char buf[64];
+            size_t bl = (size_t)(model_obj_name(buf, kind, g) - buf);
+            if (bl == nl && memcmp(buf, name, nl) == 0)
+                return (int64_t)g;
+        }
+    return -1;
+}
+
+bool model_pod_ref(const model_pod *pod, int *kind, uint64_t *g)
+{
+    uint64_t s = pod->slot;
+
+    switch (pod->owner) {
+    case OWN_REPLICASET: *kind = KIND_RS; *g = 2 * s + 1; return true;
+    case OWN_DAEMONSET: *kind = KIND_DS; *g = s; return true;
+    case OWN_STATEFULSET: *kind = KIND_STS; *g = s; return true;
+    case OWN_JOB: *kind = KIND_JOB; *g = 4 * s; return true;
+    case OWN_CRONJOB: *kind = KIND_JOB; *g = 4 * s + 3; return true;
+    case OWN_RC: *kind = KIND_RC; *g = s; return true;
+    default: return false;
+    }
+}
+
+bool model_pod_workload(const model_pod *pod, int *kind, uint64_t *g)
+{
+    if (pod->owner == OWN_REPLICASET) {
+        *kind = KIND_DEPLOY;
+        *g = pod->slot;
+        return true;
+    }
+    if (pod->owner == OWN_CRONJOB) {
+        *kind = KIND_CRON;
+        *g = pod->slot;
+        return true;
+    }
+    return model_pod_ref(pod, kind, g);
+}
+
+/* Objects of a workload, parent first (chain) / those whose status counts
+ * its pods (counted).  Returns how many. */
+static int obj_chain(int type, uint32_t s, bool counted, int *kind, uint64_t *g)
+{
+    int n = 0;
+#define ADD(k, x) do { kind[n] = (k); g[n] = (x); n++; } while (0)
+    switch (type) {
+    case OWN_REPLICASET:
+        ADD(KIND_DEPLOY, s);
+        if (!counted)
+            ADD(KIND_RS, 2 * (uint64_t)s);
+        ADD(KIND_RS, 2 * (uint64_t)s + 1);
+        break;
+    case OWN_CRONJOB:
+        if (!counted) {
+            ADD(KIND_CRON, s);
+            ADD(KIND_JOB, 4 * (uint64_t)s + 1);
+            ADD(KIND_JOB, 4 * (uint64_t)s + 2);
+        }
+        ADD(KIND_JOB, 4 * (uint64_t)s + 3);
+        break;
+    case OWN_DAEMONSET: ADD(KIND_DS, s); break;
+    case OWN_STATEFULSET: ADD(KIND_STS, s); break;
+    case OWN_JOB: ADD(KIND_JOB, 4 * (uint64_t)s); break;
+    case OWN_RC: ADD(KIND_RC, s); break;
+    default: break;
+    }
+#undef ADD
+    return n;
+}
+
 /* ------------------------------------------------- resourceVersions/events */
 
 static void ev_push(int type, int kind, uint32_t node, uint32_t pod, bool ready)
@@ -385,22 +624,83 @@ int model_set_fault(uint32_t i, int kind)
     return 0;
 }
 
+/* Workloads touched by one node's pods, with their pod counts before. */
+typedef struct touched {
+    int type;
+    uint32_t slot, before;
+} touched;
+
+static int touch_node(uint32_t i, int delta, touched *tl)
+{
+    int n = 0;
+
+    for (uint32_t j = 0; j < sim->o.pods; j++) {
+        int type, k;
+        uint32_t slot;
+        pod_owner_slot(i, j, &type, &slot);
+        if (type == OWN_NONE)
+            continue;
+        for (k = 0; k < n; k++)
+            if (tl[k].type == type && tl[k].slot == slot)
+                break;
+        if (k == n) {
+            tl[n].type = type;
+            tl[n].slot = slot;
+            tl[n].before = sim->ocount[type][slot];
+            n++;
+        }
+        sim->ocount[type][slot] += (uint32_t)delta;
+    }
+    return n;
+}
+
+/* One event per object of the workload's chain (or its counted objects). */
+static void obj_events(int ev, const touched *t, bool counted, bool reverse)
+{
+    int kind[4];
+    uint64_t g[4];
+    int n = obj_chain(t->type, t->slot, counted, kind, g);
+
+    for (int k = 0; k < n; k++) {
+        int x = reverse ? n - 1 - k : k;
+        ev_push(ev, kind[x], (uint32_t)g[x], 0, true);
+        sim->orv[kind[x]][g[x]] = sim->rv;
+    }
+}
+
 int model_set_node_count(uint32_t n)
 {
     uint32_t old = sim->node_count;
+    static touched tl[SIM_MAX_PODS];
 
     if (n > SIM_MAX_NODES)
         return -ERANGE;
-    for (uint32_t i = old; i < n; i++) {       /* grow: node, then its pods */
+    for (uint32_t i = old; i < n; i++) {       /* grow: node, new workloads, pods */
+        int nt;
         ev_push(EV_ADDED, KIND_NODE, i, 0, model_node_ready(i));
         sim->node_rv[i] = sim->rv;
+        nt = touch_node(i, +1, tl);
+        for (int k = 0; k < nt; k++)
+            if (tl[k].before == 0)
+                obj_events(EV_ADDED, &tl[k], false, false);
         sim->pods_rv[i] = sim->rv + 1;
         for (uint32_t j = 0; j < sim->o.pods; j++)
             ev_push(EV_ADDED, KIND_POD, i, j, true);
+        for (int k = 0; k < nt; k++)           /* replica counts changed */
+            if (tl[k].before != 0)
+                obj_events(EV_MODIFIED, &tl[k], true, false);
     }
-    for (uint32_t i = old; i-- > n;) {         /* shrink: pods, then the node */
+    for (uint32_t i = old; i-- > n;) {         /* shrink: pods, workloads, node */
+        int nt;
         for (uint32_t j = 0; j < sim->o.pods; j++)
             ev_push(EV_DELETED, KIND_POD, i, j, true);
+        nt = touch_node(i, -1, tl);
+        for (int k = 0; k < nt; k++) {
+            if (sim->ocount[tl[k].type][tl[k].slot] == 0)
+                obj_events(EV_DELETED, &tl[k], false, true);
+            else
+                obj_events(EV_MODIFIED, &tl[k], true, false);
+        }
         ev_push(EV_DELETED, KIND_NODE, i, 0, model_node_ready(i));
     }
     sim->node_count = n;
@@ -421,6 +721,23 @@ int model_init(void)
         model_free();
         return -ENOMEM;
     }
+    for (int t = 0; t < OWN_NONE; t++) {
+        sim->ocount[t] = calloc((size_t)sim->o.namespaces * SIM_GROUPS, sizeof(uint32_t));
+        if (!sim->ocount[t]) {
+            model_free();
+            return -ENOMEM;
+        }
+    }
+    for (int k = KIND_RC; k < KIND__COUNT; k++) {
+        size_t cnt = (size_t)sim->o.namespaces * SIM_GROUPS * model_obj_mult(k);
+        sim->orv[k] = malloc(cnt * sizeof(uint64_t));
+        if (!sim->orv[k]) {
+            model_free();
+            return -ENOMEM;
+        }
+        for (size_t g = 0; g < cnt; g++)
+            sim->orv[k][g] = INITIAL_OWNER_RV;
+    }
     for (uint32_t i = 0; i < SIM_MAX_NODES; i++) {
         sim->node_rv[i] = INITIAL_NODE_RV;
         sim->pods_rv[i] = INITIAL_PODS_RV;
@@ -428,6 +745,14 @@ int model_init(void)
     sim->rv = INITIAL_RV;
     sim->watch_valid_rv = INITIAL_RV;
     sim->node_count = sim->o.nodes;
+    for (uint32_t i = 0; i < sim->node_count; i++) /* initial workloads: no events */
+        for (uint32_t j = 0; j < sim->o.pods; j++) {
+            int type;
+            uint32_t slot;
+            pod_owner_slot(i, j, &type, &slot);
+            if (type != OWN_NONE)
+                sim->ocount[type][slot]++;
+        }
     for (uint32_t k = 0; k < sim->o.namespaces; k++) {
         char *p = sim->ns_name[k];
         if (k == 0)
@@ -454,6 +779,14 @@ void model_free(void)
     free(sim->served);
     free(sim->last_sample);
     free(sim->ev);
+    for (int t = 0; t < OWN_NONE; t++) {
+        free(sim->ocount[t]);
+        sim->ocount[t] = NULL;
+    }
+    for (int k = 0; k < KIND__COUNT; k++) {
+        free(sim->orv[k]);
+        sim->orv[k] = NULL;
+    }
     sim->fault = NULL;
     sim->node_rv = sim->pods_rv = NULL;
     sim->served = NULL;
