@@ -189,11 +189,11 @@ class Influx:
 class Sim:
     """The cluster simulator (tests/sim)."""
 
-    def __init__(self, procs, nodes, pods, seed=1, extra=()):
+    def __init__(self, procs, nodes, pods, seed=1, extra=(), name="sim"):
         self.api_port = free_port()
         self.kubelet_port = free_port()
         self.url = "http://127.0.0.1:%d" % self.api_port
-        self.proc = procs.start("sim", [os.path.join(BIN, "heapster-sim"),
+        self.proc = procs.start(name, [os.path.join(BIN, "heapster-sim"),
                                         "--nodes", str(nodes), "--pods", str(pods),
                                         "--api-port", str(self.api_port),
                                         "--kubelet-port", str(self.kubelet_port),

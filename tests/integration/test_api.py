@@ -554,6 +554,24 @@ def test_kubectl(procs, tmp):
         agg.shutdown()
         agg.server_close()
 
+    # and as in a cluster: the simulator's API server proxies
+    # /apis/metrics.k8s.io to heapster-c as the aggregation layer does (a
+    # second simulator of the same cluster, so the core API names the same
+    # nodes and pods whose metrics heapster-c scraped from the first)
+    front = Sim(procs, nodes=3, pods=4, extra=["--metrics-backend", pipe.api], name="sim-front")
+    r = _kubectl(tmp, front.url, "top", "node")
+    check(r.returncode == 0, "kubectl top node through the simulator's proxy: %s" % r.stderr)
+    head, rows = _table(r.stdout)
+    check(sorted(x[0] for x in rows) == sorted(tnodes), "top node rows via proxy %s" % rows)
+    for row in rows:
+        want_m = tnodes[row[0]]["cpu_nanocores"] / 1e6
+        check(abs(int(row[1].rstrip("m")) - want_m) <= max(1, 0.01 * want_m) + 1,
+              "top node %s cpu %s via proxy, simulator %.1fm" % (row[0], row[1], want_m))
+    r = _kubectl(tmp, front.url, "top", "pods", "-A")
+    check(r.returncode == 0, "kubectl top pods -A through the simulator's proxy: %s" % r.stderr)
+    head, rows = _table(r.stdout)
+    check(sorted((x[0], x[1]) for x in rows) == sorted(pods), "top pods rows via proxy %s" % rows)
+
 
 def test_self_metrics(procs, tmp):
     """/metrics: every process's counters, valid Prometheus text (promtool)."""
