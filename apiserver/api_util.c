@@ -3,8 +3,9 @@
  * (contract in api_util.h).
  *
  * The model routes are one grammar over Heapster's entity hierarchy:
- * cluster > nodes > free (system) containers, and cluster > namespaces >
- * pods > containers.  api_levels[] describes it once (the path word that
+ * cluster > nodes > free (system) containers, cluster > namespaces >
+ * pods > containers, and cluster > namespaces > workloads (deployments,
+ * statefulsets, ...).  api_levels[] describes it once (the path word that
  * lists a level's children, the key tag of a child, its parent); the
  * parser walks the path segments down that table, building the entity key
  * as it goes, until it meets "metrics" (names or one metric), a level word
@@ -142,6 +143,14 @@ static const struct api_level {
 	{ "namespaces",     "namespace:",  0 },
 	{ "pods",           "pod:",        3 },
 	{ "containers",     "container:",  4 },
+	/* workloads (beyond Heapster), aggregated by the processor */
+	{ "deployments",            "deployment:",            3 },
+	{ "replicasets",            "replicaset:",            3 },
+	{ "statefulsets",           "statefulset:",           3 },
+	{ "daemonsets",             "daemonset:",             3 },
+	{ "jobs",                   "job:",                   3 },
+	{ "cronjobs",               "cronjob:",               3 },
+	{ "replicationcontrollers", "replicationcontroller:", 3 },
 };
 
 #define API_LEVEL_NAMESPACE 3

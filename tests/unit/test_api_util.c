@@ -121,6 +121,15 @@ static void test_model_routes(void **state)
 		     "namespace:kube-system", "", "");
 	expect_route("/namespaces/ns/pods/", API_OP_LIST, "namespace:ns",
 		     "namespace:ns/pod:", "");
+	/* workloads */
+	expect_route("/namespaces/ns/deployments/", API_OP_LIST, "namespace:ns",
+		     "namespace:ns/deployment:", "");
+	expect_route("/namespaces/ns/deployments/web/metrics/cpu/usage_rate", API_OP_SERIES,
+		     "namespace:ns/deployment:web", "", "cpu/usage_rate");
+	expect_route("/namespaces/ns/cronjobs/nightly/metrics", API_OP_NAMES,
+		     "namespace:ns/cronjob:nightly", "", "");
+	expect_route("/namespaces/ns/replicationcontrollers/rc/metrics/pod_count",
+		     API_OP_SERIES, "namespace:ns/replicationcontroller:rc", "", "pod_count");
 	expect_route("/namespaces/ns/pods/p/metrics/cpu-usage", API_OP_SERIES,
 		     "namespace:ns/pod:p", "", "cpu-usage");
 	expect_route("/namespaces/ns/pods/p/containers", API_OP_LIST,
