@@ -4,9 +4,13 @@
  * Flags are GNU long options (--flag=value and --flag value).  Durations use
  * Go's syntax, as Heapster's flags did.  The --source value goes through
  * environment expansion ($VAR, ${VAR}) and then hc_uri_parse(); its options
- * are those of REFERENCE §2.  What needs TLS or credentials (https API
- * server, in-cluster service account, kubeconfig, kubeletHttps) is refused
- * with an explicit "not implemented yet" until the scraper grows TLS.
+ * are those of REFERENCE §2 for the kinds kubernetes.summary_api and
+ * kubernetes (kubelet /stats/summary) and kubernetes.resource_metrics
+ * (kubelet /metrics/resource, resource.h), plus kubeletInsecure (no verification of
+ * kubelet certificates only).  The access mode (service account,
+ * kubeconfig, URL; auth.h) is resolved here once, so that a missing token
+ * or an unreadable kubeconfig stops the process at start with its reason,
+ * and api_url is the server it names.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,12 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "hc.h"
 #include "log.h"
 #include "scraper.h"
 #include "uri.h"
-
-#define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 int scr_duration_parse(const char *s, int64_t *ms)
 {
@@ -142,9 +145,10 @@ int scr_source_parse(const char *spec, struct scr_config *c)
 	static const char *known[] = {
 		"inClusterConfig", "insecure", "auth", "useServiceAccount",
 		"kubeletPort", "kubeletHttps", "host_id_annotation",
-		"useNodeStatusPort",
+		"useNodeStatusPort", "kubeletInsecure",
 	};
 	char expanded[2048];
+	struct scr_creds *cr;
 	struct hc_uri *u;
 	int64_t port;
 	int rc;
@@ -161,11 +165,13 @@ int scr_source_parse(const char *spec, struct scr_config *c)
 	}
 	rc = HC_ERR_CONFIG;
 	if (strcmp(u->kind, "kubernetes.summary_api") != 0 &&
-	    strcmp(u->kind, "kubernetes") != 0) {
-		hc_error("--source: kind '%s' is not supported (kubernetes.summary_api, kubernetes)",
-			 u->kind);
+	    strcmp(u->kind, "kubernetes") != 0 &&
+	    strcmp(u->kind, "kubernetes.resource_metrics") != 0) {
+		hc_error("--source: kind '%s' is not supported (kubernetes.summary_api, kubernetes, "
+			 "kubernetes.resource_metrics)", u->kind);
 		goto free_uri;
 	}
+	c->resource_metrics = strcmp(u->kind, "kubernetes.resource_metrics") == 0;
 	for (int i = 0; i < u->nopts; i++) {
 		size_t k;
 
@@ -179,6 +185,7 @@ int scr_source_parse(const char *spec, struct scr_config *c)
 	    hc_uri_opt_bool(u, "insecure", 0, &c->insecure) ||
 	    hc_uri_opt_bool(u, "useServiceAccount", 0, &c->use_service_account) ||
 	    hc_uri_opt_bool(u, "kubeletHttps", 0, &c->kubelet_https) ||
+	    hc_uri_opt_bool(u, "kubeletInsecure", 0, &c->kubelet_insecure) ||
 	    hc_uri_opt_bool(u, "useNodeStatusPort", 0, &c->use_node_status_port)) {
 		hc_error("--source: a boolean option is not true/false");
 		goto free_uri;
@@ -195,6 +202,9 @@ int scr_source_parse(const char *spec, struct scr_config *c)
 		hc_error("--source: an option value is too long");
 		goto free_uri;
 	}
+	/* Heapster's documented "kubernetes.summary_api:''" is an empty URL */
+	if (strcmp(u->url, "''") == 0 || strcmp(u->url, "\"\"") == 0)
+		u->url[0] = '\0';
 	if (strlen(u->url) >= sizeof(c->api_url)) {
 		hc_error("--source: URL too long");
 		goto free_uri;
@@ -203,46 +213,24 @@ int scr_source_parse(const char *spec, struct scr_config *c)
 	while (c->api_url[0] && c->api_url[strlen(c->api_url) - 1] == '/')
 		c->api_url[strlen(c->api_url) - 1] = '\0';
 
-	/* What needs TLS or credentials is not there yet: say so plainly. */
-	if (c->in_cluster) {
-		if (access(SA_DIR "/token", R_OK) != 0 ||
-		    getenv("KUBERNETES_SERVICE_HOST") == NULL) {
-			hc_error("--source: inClusterConfig=true (the default) needs a service account: "
-				 "%s/token is not readable or KUBERNETES_SERVICE_HOST is unset; "
-				 "outside a cluster pass inClusterConfig=false and an http:// API server URL",
-				 SA_DIR);
-			goto free_uri;
-		}
-		hc_error("--source: inClusterConfig=true: TODO: TLS and bearer tokens to the API "
-			 "server are not implemented yet; use inClusterConfig=false with an http:// URL "
-			 "(e.g. through kubectl proxy)");
+	if (u->url[0] != '\0' && ((strcmp(u->scheme, "http") != 0 &&
+				   strcmp(u->scheme, "https") != 0) || u->host[0] == '\0')) {
+		hc_error("--source: '%s' is not an http(s)://HOST[:PORT] URL", u->url);
 		goto free_uri;
 	}
-	if (c->auth[0]) {
-		hc_error("--source: auth=%s: TODO: kubeconfig files are not implemented yet", c->auth);
+	/* the access mode: service account, kubeconfig, URL (auth.c) */
+	cr = malloc(sizeof(*cr));
+	if (cr == NULL) {
+		rc = -ENOMEM;
 		goto free_uri;
 	}
-	if (c->use_service_account) {
-		hc_error("--source: useServiceAccount=true: TODO: bearer tokens are not implemented yet");
+	rc = scr_creds_load(c, cr);
+	if (rc == 0)
+		memcpy(c->api_url, cr->server, sizeof(c->api_url));
+	scr_creds_free(cr);
+	free(cr);
+	if (rc != 0)
 		goto free_uri;
-	}
-	if (c->kubelet_https) {
-		hc_error("--source: kubeletHttps=true: TODO: TLS to kubelets is not implemented yet");
-		goto free_uri;
-	}
-	if (u->url[0] == '\0') {
-		hc_error("--source: inClusterConfig=false needs the API server URL "
-			 "(kubernetes.summary_api:http://HOST:PORT?inClusterConfig=false)");
-		goto free_uri;
-	}
-	if (strcmp(u->scheme, "https") == 0) {
-		hc_error("--source: %s: TODO: https to the API server is not implemented yet", u->url);
-		goto free_uri;
-	}
-	if (strcmp(u->scheme, "http") != 0 || u->host[0] == '\0') {
-		hc_error("--source: '%s' is not an http://HOST[:PORT] URL", u->url);
-		goto free_uri;
-	}
 	rc = 0;
 
 free_uri:
@@ -252,12 +240,20 @@ free_uri:
 
 static void usage(FILE *f)
 {
-	fputs("usage: heapster-scraper --source=kubernetes.summary_api:http://HOST:PORT?inClusterConfig=false[&kubeletPort=P] [options]\n"
+	fputs("usage: heapster-scraper --source=kubernetes.summary_api:[URL]?opts [options]\n"
+	      "  kinds: kubernetes.summary_api (= kubernetes), kubernetes.resource_metrics (lighter:\n"
+	      "    cpu/usage, memory/working_set, start times from /metrics/resource)\n"
+	      "  source options: inClusterConfig (true), auth=KUBECONFIG, insecure, useServiceAccount,\n"
+	      "    kubeletPort, kubeletHttps, kubeletInsecure, useNodeStatusPort, host_id_annotation\n"
 	      "  --metric_resolution=D      scrape period (default 60s, minimum 5s)\n"
 	      "  --scrape_offset=D          delay after the window end (default 5s, <= resolution/2)\n"
 	      "  --kubelet_timeout=D        whole per-node deadline (default min(resolution/2, 20s))\n"
 	      "  --instance=NAME            queue names /heapster-NAME-* (default \"default\")\n"
 	      "  --once                     scrape once, print the batch as JSON, exit\n"
+	      "  --once_metadata            with --once: print the metadata batch instead\n"
+	      "  --metadata=true|false      send the metadata stream (nodes, pods, workloads; default true)\n"
+	      "  --metadata_watch=true|false  keep pods by watch between full listings (default true)\n"
+	      "                             or list them every round\n"
 	      "  --max_concurrent_scrapes=N kubelet requests in flight (default 256)\n"
 	      "  --log_level=info|debug     (default info)\n"
 	      "  --bench_parse=FILE         parse a summary --bench_iterations times (1000), print MB/s\n"
@@ -267,7 +263,7 @@ static void usage(FILE *f)
 int scr_config_parse(int argc, char **argv, struct scr_config *c)
 {
 	enum { O_SOURCE = 256, O_RES, O_INSTANCE, O_OFFSET, O_TIMEOUT, O_ONCE,
-	       O_LOG, O_INFLIGHT, O_BENCH, O_BENCH_N, O_HELP };
+	       O_LOG, O_INFLIGHT, O_BENCH, O_BENCH_N, O_HELP, O_ONCE_META, O_META, O_META_WATCH };
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
 		{ "metric_resolution", required_argument, NULL, O_RES },
@@ -280,6 +276,9 @@ int scr_config_parse(int argc, char **argv, struct scr_config *c)
 		{ "bench_parse", required_argument, NULL, O_BENCH },
 		{ "bench_iterations", required_argument, NULL, O_BENCH_N },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "once_metadata", no_argument, NULL, O_ONCE_META },
+		{ "metadata", required_argument, NULL, O_META },
+		{ "metadata_watch", required_argument, NULL, O_META_WATCH },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *source = NULL;
@@ -296,6 +295,8 @@ int scr_config_parse(int argc, char **argv, struct scr_config *c)
 	c->log_level = HC_LOG_INFO;
 	c->max_inflight = 256;
 	c->bench_iterations = 1000;
+	c->metadata = 1;
+	c->metadata_watch = 1;
 
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -335,6 +336,24 @@ int scr_config_parse(int argc, char **argv, struct scr_config *c)
 		case O_ONCE:
 			c->once = 1;
 			break;
+		case O_ONCE_META:
+			c->once_metadata = 1;
+			break;
+		case O_META:
+		case O_META_WATCH: {
+			int *dst = opt == O_META ? &c->metadata : &c->metadata_watch;
+
+			if (strcmp(optarg, "true") == 0 || strcmp(optarg, "1") == 0) {
+				*dst = 1;
+			} else if (strcmp(optarg, "false") == 0 || strcmp(optarg, "0") == 0) {
+				*dst = 0;
+			} else {
+				hc_error("--%s=%s: true or false",
+					 opt == O_META ? "metadata" : "metadata_watch", optarg);
+				return HC_ERR_CONFIG;
+			}
+			break;
+		}
 		case O_LOG:
 			if (strcmp(optarg, "debug") == 0)
 				c->log_level = HC_LOG_DEBUG;

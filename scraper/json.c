@@ -8,7 +8,9 @@
  * tables.  It accepts any bytes >= 0x80 inside strings (Go's decoder
  * replaces invalid UTF-8 rather than failing, and so does not reject them).
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hc.h"
 #include "json.h"
@@ -494,4 +496,132 @@ int scr_json_num_slow(struct scr_json *j, int64_t *out)
 		return 0;
 	*out = (int64_t)d;
 	return 1;
+}
+
+/* ---- labels objects ---------------------------------------------------- */
+
+void scr_labels_init(struct scr_labels *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+void scr_labels_free(struct scr_labels *l)
+{
+	free(l->buf);
+	free(l->offs);
+	memset(l, 0, sizeof(*l));
+}
+
+static int lb_reserve(struct scr_labels *l, size_t more)
+{
+	size_t ncap;
+	char *p;
+
+	if (l->len + more <= l->cap)
+		return 0;
+	ncap = l->cap ? l->cap : 1024;
+	while (ncap < l->len + more)
+		ncap *= 2;
+	p = realloc(l->buf, ncap);
+	if (p == NULL)
+		return -ENOMEM;
+	l->buf = p;
+	l->cap = ncap;
+	return 0;
+}
+
+static int lb_cmp(const void *a, const void *b, void *ctx)
+{
+	const char *buf = ctx;
+
+	return strcmp(buf + *(const uint32_t *)a, buf + *(const uint32_t *)b);
+}
+
+/* Appends one "k:v\0" entry from raw key and value strings. */
+static int lb_add(struct scr_labels *l, const struct scr_str *k, const struct scr_str *v)
+{
+	size_t kn;
+	int rc;
+
+	if (l->n == l->offs_cap) {
+		uint32_t ncap = l->offs_cap ? l->offs_cap * 2 : 32;
+		uint32_t *o = realloc(l->offs, ncap * sizeof(*o));
+
+		if (o == NULL)
+			return -ENOMEM;
+		l->offs = o;
+		l->offs_cap = ncap;
+	}
+	rc = lb_reserve(l, (size_t)k->len + v->len + 2);
+	if (rc != 0)
+		return rc;
+	l->offs[l->n] = (uint32_t)l->len;
+	kn = scr_json_unescape(k, l->buf + l->len, (size_t)k->len + 1);
+	l->len += kn;
+	l->buf[l->len++] = ':';
+	l->n++;
+	l->len += scr_json_unescape(v, l->buf + l->len, (size_t)v->len + 1) + 1;
+	return 0;
+}
+
+int scr_labels_read(struct scr_labels *l, struct scr_json *j)
+{
+	struct scr_str k, v, rawk;
+	int rc;
+
+	l->len = 0;
+	l->n = 0;
+	l->joined = 0;
+	l->joined_len = 0;
+	if (scr_json_peek(j) == '{') {
+		j->p++;
+		while (scr_json_obj_next(j, &k)) {
+			/* the cursor decoded an escaped key into its own buffer */
+			rawk = k;
+			if (!scr_json_get_str(j, &v))
+				continue;
+			rc = lb_add(l, &rawk, &v);
+			if (rc != 0)
+				return rc;
+		}
+	} else {
+		scr_json_skip(j);
+	}
+	qsort_r(l->offs, l->n, sizeof(*l->offs), lb_cmp, l->buf);
+	rc = lb_reserve(l, l->len + 1);
+	if (rc != 0)
+		return rc;
+	l->joined = l->len;
+	for (uint32_t i = 0; i < l->n; i++) {
+		size_t n = strlen(l->buf + l->offs[i]);
+
+		if (i > 0)
+			l->buf[l->len++] = ',';
+		memcpy(l->buf + l->len, l->buf + l->offs[i], n);
+		l->len += n;
+	}
+	l->buf[l->len] = '\0';
+	l->joined_len = l->len - l->joined;
+	return 0;
+}
+
+const char *scr_labels_str(const struct scr_labels *l, size_t *len)
+{
+	if (len)
+		*len = l->joined_len;
+	return l->buf ? l->buf + l->joined : "";
+}
+
+const char *scr_labels_get(const struct scr_labels *l, const char *key)
+{
+	size_t kn = strlen(key);
+
+	for (uint32_t i = 0; i < l->n; i++) {
+		const char *e = l->buf + l->offs[i];
+
+		/* label keys have no ':' (DNS subdomain prefix, then [A-Za-z0-9_.-]) */
+		if (strncmp(e, key, kn) == 0 && e[kn] == ':')
+			return e + kn + 1;
+	}
+	return NULL;
 }

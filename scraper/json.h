@@ -218,6 +218,31 @@ static inline int scr_json_get_i64(struct scr_json *j, int64_t *out)
 	return 1;
 }
 
+/*
+ * Builder of a labels string: the "k:v" pairs of a labels object, sorted
+ * (bytewise, as Heapster's sort.Strings) and joined by ",".  Reused across
+ * objects; it owns its buffers.
+ */
+struct scr_labels {
+	char     *buf;           /* "k:v\0" entries, then the joined string */
+	size_t    len, cap;
+	uint32_t *offs;          /* entry offsets in buf, sorted by entry */
+	uint32_t  n, offs_cap;
+	size_t    joined;        /* offset of the joined string in buf */
+	size_t    joined_len;
+};
+
+void scr_labels_init(struct scr_labels *l);
+void scr_labels_free(struct scr_labels *l);
+/*
+ * Reads the labels object at the cursor (anything else is skipped and
+ * gives "").  0 or -ENOMEM.  scr_labels_str() is then the joined string.
+ */
+int  scr_labels_read(struct scr_labels *l, struct scr_json *j);
+const char *scr_labels_str(const struct scr_labels *l, size_t *len);
+/* Value of label key among those just read, or NULL. */
+const char *scr_labels_get(const struct scr_labels *l, const char *key);
+
 /* Key comparison against a literal. */
 #define SCR_KEY_IS(k, lit) \
 	((k).len == sizeof(lit) - 1 && memcmp((k).p, lit, sizeof(lit) - 1) == 0)

@@ -12,9 +12,16 @@
  * time is skipped and counted (Heapster's rule for scrapes that cannot
  * start).
  *
+ * Before each metrics batch, the round's metadata batch (common/meta.h:
+ * nodes, namespaces, running pods and their containers, listed from the API
+ * server by kube.c) goes down the same queue as an HC_MSG_META_CHUNK
+ * stream; a round whose listing failed sends none (the processor keeps the
+ * last one).  --metadata=false turns it off.
+ *
  * --once lists nodes, scrapes immediately (timestamp = now truncated to the
  * resolution), prints the batch as JSON on stdout and exits 0, or 1 if no
- * node could be scraped.
+ * node could be scraped.  --once --once_metadata prints the metadata batch
+ * instead (exit 1 if the listing failed).
  *
  * SIGTERM / SIGINT set a flag: a sleep ends at once, a scrape in progress is
  * abandoned, and the process releases everything and exits 0.
@@ -84,6 +91,37 @@ static void log_round(enum hc_log_level level, const struct hc_batch *b,
 		(long long)(r->parse_us / 1000), sent);
 }
 
+static int s_watch;     /* --metadata_watch, for log_meta */
+
+static void log_meta(enum hc_log_level level, const struct hc_batch *m,
+		     const struct scr_meta_round *mr, const char *sent)
+{
+	char pods[64] = "";
+
+	if (mr->pods_listed_whole)
+		snprintf(pods, sizeof(pods), ", pods listed whole");
+	else if (mr->watch_events > 0 || s_watch)
+		snprintf(pods, sizeof(pods), ", %u pod events", mr->watch_events);
+	hc_log(level, "metadata: %u nodes, %u namespaces, %u running pods of %u, %u containers; "
+	       "%u pods in workloads (resolved now: %u by owner listing, %u by pod-template-hash%s%s)%s; "
+	       "%u sets, %u values, %u labels; %u requests, %.2f MB in %lld ms, %lld ms CPU; %s",
+	       mr->st.nodes, mr->st.namespaces, mr->st.pods_running, mr->st.pods_listed,
+	       mr->st.containers, mr->st.pods_in_workloads, mr->st.workloads_by_index,
+	       mr->st.workloads_by_hash,
+	       mr->replicasets ? "" : ", no ReplicaSet listing",
+	       mr->jobs ? "" : ", no Job listing", pods, m->nsets, m->nvals, m->nlabels,
+	       mr->pages, mr->bytes / 1e6, (long long)mr->wall_ms,
+	       (long long)(mr->cpu_us / 1000), sent);
+}
+
+/* An hc_write_fn that only counts: the encoded size of --once's metadata. */
+static int count_bytes(void *ctx, const char *buf, size_t len)
+{
+	(void)buf;
+	*(uint64_t *)ctx += len;
+	return 0;
+}
+
 static int run_once(struct scr_scraper *s, struct hc_batch *b,
 		    const struct scr_config *cfg)
 {
@@ -91,10 +129,33 @@ static int run_once(struct scr_scraper *s, struct hc_batch *b,
 	int64_t now = hc_now_ms();
 	int rc;
 
+	if (cfg->once_metadata) {
+		struct scr_meta_round mr;
+		uint64_t encoded = 0;
+		char what[96];
+
+		rc = scr_list_nodes(s);
+		if (rc == 0)
+			rc = scr_meta_round(s, b, now - now % cfg->resolution_ms, &mr);
+		if (rc == 0)
+			rc = hc_codec_encode(b, count_bytes, &encoded);
+		if (rc != 0) {
+			hc_error("metadata listing failed: %s", hc_strerror(rc));
+			return 1;
+		}
+		snprintf(what, sizeof(what), "printed (%llu bytes encoded)",
+			 (unsigned long long)encoded);
+		log_meta(HC_LOG_INFO, b, &mr, what);
+		rc = scr_dump_json(stdout, b);
+		if (rc == 0)
+			rc = fflush(stdout) == 0 ? 0 : -errno;
+		return rc == 0 ? 0 : 1;
+	}
 	hc_batch_reset(b, now - now % cfg->resolution_ms);
 	rc = scr_scrape_round(s, b, &r);
 	if (rc != 0) {
-		hc_error("scrape failed (no node list?): %s", hc_strerror(rc));
+		hc_error("could not list nodes from the API server: %s (the reason is logged above)",
+			 hc_strerror(rc));
 		return 1;
 	}
 	log_round(HC_LOG_INFO, b, &r, "printed");
@@ -108,7 +169,37 @@ static int run_once(struct scr_scraper *s, struct hc_batch *b,
 	return b->nodes_ok > 0 ? 0 : 1;
 }
 
-static int run_loop(struct scr_scraper *s, struct hc_batch *b,
+/* Sends the round's metadata batch as an HC_MSG_META_CHUNK stream. */
+static void send_meta(struct scr_scraper *s, struct hc_batch *m, mqd_t q, const char *qname,
+		      const struct scr_config *cfg, int64_t ts_ms)
+{
+	struct scr_meta_round mr;
+	struct hc_mq_writer w;
+	char what[320];
+	int rc;
+
+	rc = scr_meta_round(s, m, ts_ms, &mr);
+	if (rc != 0) {
+		snprintf(what, sizeof(what), "NOT SENT: %s%s (the processor keeps the previous "
+			 "metadata)", s->list_ok ? "listing failed: " : "no node list this round",
+			 s->list_ok ? hc_strerror(rc) : "");
+		log_meta(HC_LOG_WARN, m, &mr, what);
+		return;
+	}
+	hc_mq_writer_init(&w, q, ts_ms, (int)(cfg->resolution_ms / 2));
+	w.type = HC_MSG_META_CHUNK;
+	rc = hc_codec_encode(m, hc_mq_writer_write, &w);
+	if (rc == 0)
+		rc = hc_mq_writer_finish(&w);
+	if (rc != 0)
+		snprintf(what, sizeof(what), "NOT SENT: queue %s: %s", qname, hc_strerror(rc));
+	else
+		snprintf(what, sizeof(what), "sent %llu bytes in %u messages",
+			 (unsigned long long)w.bytes, w.seq);
+	log_meta(rc ? HC_LOG_WARN : HC_LOG_INFO, m, &mr, what);
+}
+
+static int run_loop(struct scr_scraper *s, struct hc_batch *b, struct hc_batch *meta,
 		    const struct scr_config *cfg)
 {
 	char qname[128];
@@ -165,6 +256,10 @@ static int run_loop(struct scr_scraper *s, struct hc_batch *b,
 				 (long long)end, hc_strerror(rc));
 			continue;
 		}
+		if (cfg->metadata)
+			send_meta(s, meta, q, qname, cfg, b->ts_ms);
+		if (stop_flag)
+			break;
 		hc_mq_writer_init(&w, q, b->ts_ms, (int)(cfg->resolution_ms / 2));
 		rc = hc_codec_encode(b, hc_mq_writer_write, &w);
 		if (rc == 0)
@@ -192,7 +287,7 @@ int main(int argc, char **argv)
 {
 	struct scr_config cfg;
 	struct scr_scraper s;
-	struct hc_batch b;
+	struct hc_batch b, meta;
 	int rc, status;
 
 	hc_log_init("scraper", HC_LOG_INFO);
@@ -202,6 +297,7 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return 2;
 	hc_log_init("scraper", cfg.log_level);
+	s_watch = cfg.metadata_watch;
 	if (cfg.bench_file[0])
 		return scr_bench_parse(cfg.bench_file, cfg.bench_iterations) == 0 ? 0 : 1;
 	install_signals();
@@ -211,14 +307,22 @@ int main(int argc, char **argv)
 		hc_error("batch: %s", hc_strerror(rc));
 		return 1;
 	}
+	rc = hc_batch_init(&meta);
+	if (rc != 0) {
+		hc_error("batch: %s", hc_strerror(rc));
+		status = 1;
+		goto free_batch;
+	}
 	rc = scr_scraper_init(&s, &cfg, &stop_flag);
 	if (rc != 0) {
 		hc_error("scraper: %s", hc_strerror(rc));
 		status = 1;
-		goto free_batch;
+		goto free_meta;
 	}
-	status = cfg.once ? run_once(&s, &b, &cfg) : run_loop(&s, &b, &cfg);
+	status = cfg.once ? run_once(&s, &b, &cfg) : run_loop(&s, &b, &meta, &cfg);
 	scr_scraper_free(&s);
+free_meta:
+	hc_batch_free(&meta);
 free_batch:
 	hc_batch_free(&b);
 	return status;

@@ -14,18 +14,94 @@
 
 #include "hc.h"
 #include "json.h"
+#include "kmeta.h"
 #include "log.h"
 #include "nodes.h"
 
 void scr_nodelist_init(struct scr_nodelist *l)
 {
 	memset(l, 0, sizeof(*l));
+	scr_labels_init(&l->lb);
 }
 
 void scr_nodelist_free(struct scr_nodelist *l)
 {
 	free(l->nodes);
+	free(l->strs);
+	scr_labels_free(&l->lb);
 	memset(l, 0, sizeof(*l));
+}
+
+void scr_nodelist_clear(struct scr_nodelist *l)
+{
+	l->n = 0;
+	l->strs_len = 0;
+	l->cont[0] = '\0';
+}
+
+/* Reads a labels object into the list's string buffer for node n. */
+static int read_labels(struct scr_json *j, struct scr_nodelist *l, struct scr_node *n)
+{
+	const char *s;
+	size_t len;
+	int rc = scr_labels_read(&l->lb, j);
+
+	if (rc != 0)
+		return rc;
+	s = scr_labels_str(&l->lb, &len);
+	if (l->strs_len + len + 1 > l->strs_cap) {
+		size_t ncap = l->strs_cap ? l->strs_cap : 4096;
+		char *p;
+
+		while (ncap < l->strs_len + len + 1)
+			ncap *= 2;
+		if (ncap > UINT32_MAX)
+			return HC_ERR_TOOBIG;
+		p = realloc(l->strs, ncap);
+		if (p == NULL)
+			return -ENOMEM;
+		l->strs = p;
+		l->strs_cap = ncap;
+	}
+	memcpy(l->strs + l->strs_len, s, len + 1);
+	n->labels_off = (uint32_t)l->strs_len;
+	n->labels_len = (uint32_t)len;
+	l->strs_len += len + 1;
+	return 0;
+}
+
+/*
+ * status.capacity or allocatable: cpu in millicores, memory and
+ * ephemeral-storage in bytes; a quantity that does not parse stays -1.
+ */
+static void read_resources(struct scr_json *j, int64_t *out, const char *node)
+{
+	static const struct { const char *name; int scale; } res[SCR_RES_N] = {
+		[SCR_RES_CPU] = { "cpu", 3 }, [SCR_RES_MEM] = { "memory", 0 },
+		[SCR_RES_EPH] = { "ephemeral-storage", 0 },
+	};
+	struct scr_str k, s;
+
+	if (!scr_json_obj_enter(j))
+		return;
+	while (scr_json_obj_next(j, &k)) {
+		int r;
+
+		for (r = 0; r < SCR_RES_N; r++)
+			if (k.len == strlen(res[r].name) && memcmp(k.p, res[r].name, k.len) == 0)
+				break;
+		if (r == SCR_RES_N) {
+			scr_json_skip(j);
+			continue;
+		}
+		if (!scr_json_get_str(j, &s))
+			continue;
+		if (scr_quantity_parse(s.p, s.len, res[r].scale, &out[r]) != 0) {
+			out[r] = -1;
+			hc_warn("node %s: %s quantity '%.*s' does not parse", node,
+				res[r].name, (int)s.len, s.p);
+		}
+	}
 }
 
 /* Unescapes s into dst[cap]; 0, or -1 (dst = "") when it does not fit. */
@@ -62,14 +138,21 @@ static int str_eq(const struct scr_str *s, const char *lit)
 }
 
 /* metadata: name, creationTimestamp, and the host_id annotation if asked. */
-static void read_metadata(struct scr_json *j, struct scr_node *n, const char *anno,
-			  int *name_ok)
+static int read_metadata(struct scr_json *j, struct scr_node *n, const char *anno,
+			 int *name_ok, struct scr_nodelist *l)
 {
 	struct scr_str k, s;
+	int rc;
 
 	if (!scr_json_obj_enter(j))
-		return;
+		return 0;
 	while (scr_json_obj_next(j, &k)) {
+		if (SCR_KEY_IS(k, "labels")) {
+			rc = read_labels(j, l, n);
+			if (rc != 0)
+				return rc;
+			continue;
+		}
 		if (SCR_KEY_IS(k, "name")) {
 			*name_ok = scr_json_get_str(j, &s) &&
 				   copy_str(&s, n->name, sizeof(n->name)) == 0 &&
@@ -95,6 +178,7 @@ static void read_metadata(struct scr_json *j, struct scr_node *n, const char *an
 			scr_json_skip(j);
 		}
 	}
+	return 0;
 }
 
 /*
@@ -193,6 +277,10 @@ static void read_status(struct scr_json *j, struct scr_node *n, int *have_host)
 			read_conditions(j, n);
 		else if (SCR_KEY_IS(k, "daemonEndpoints"))
 			read_daemon_endpoints(j, n);
+		else if (SCR_KEY_IS(k, "capacity"))
+			read_resources(j, n->cap, n->name);
+		else if (SCR_KEY_IS(k, "allocatable"))
+			read_resources(j, n->alloc, n->name);
 		else
 			scr_json_skip(j);
 	}
@@ -203,7 +291,7 @@ static int read_item(struct scr_json *j, const char *anno, struct scr_nodelist *
 {
 	struct scr_node *n;
 	struct scr_str k;
-	int name_ok = 0, have_host = 0;
+	int name_ok = 0, have_host = 0, rc;
 
 	if (l->n == l->cap) {
 		uint32_t ncap = l->cap ? l->cap * 2 : 64;
@@ -217,12 +305,16 @@ static int read_item(struct scr_json *j, const char *anno, struct scr_nodelist *
 	n = &l->nodes[l->n];
 	memset(n, 0, sizeof(*n));
 	n->ready = 1;          /* no Ready condition: scrape it */
+	for (int r = 0; r < SCR_RES_N; r++)
+		n->cap[r] = n->alloc[r] = -1;
 	if (!scr_json_obj_enter(j))
 		return 0;
 	while (scr_json_obj_next(j, &k)) {
-		if (SCR_KEY_IS(k, "metadata"))
-			read_metadata(j, n, anno, &name_ok);
-		else if (SCR_KEY_IS(k, "status"))
+		if (SCR_KEY_IS(k, "metadata")) {
+			rc = read_metadata(j, n, anno, &name_ok, l);
+			if (rc != 0)
+				return rc;
+		} else if (SCR_KEY_IS(k, "status"))
 			read_status(j, n, &have_host);
 		else
 			scr_json_skip(j);
@@ -241,6 +333,7 @@ int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation
 	struct scr_json j;
 	struct scr_str k, s;
 	uint32_t saved_n = l->n;
+	size_t saved_strs = l->strs_len;
 	char items;
 	int rc;
 
@@ -260,6 +353,7 @@ int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation
 				rc = read_item(&j, host_id_annotation, l);
 				if (rc < 0) {
 					l->n = saved_n;
+					l->strs_len = saved_strs;
 					return rc;
 				}
 			}
@@ -270,6 +364,7 @@ int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation
 				if (SCR_KEY_IS(k, "continue") && scr_json_get_str(&j, &s)) {
 					if (copy_str(&s, l->cont, sizeof(l->cont)) != 0) {
 						l->n = saved_n;
+						l->strs_len = saved_strs;
 						return HC_ERR_TOOBIG;
 					}
 				} else if (!SCR_KEY_IS(k, "continue")) {

@@ -15,12 +15,23 @@
  * Kubernetes' own limits), so a list is one flat array that can be copied
  * and compared without pointer chasing.  Pages of a paginated list
  * (?limit=&continue=) are appended to the same list.
+ *
+ * For the metadata batch (common/meta.h) a node also carries its capacity
+ * and allocatable cpu (millicores), memory and ephemeral-storage (bytes),
+ * and its labels string ("k:v" sorted, joined by ","), which is unbounded
+ * and so lives in the list's string buffer, valid until the list is
+ * emptied (the next listing).
  */
 #ifndef SCR_NODES_H
 #define SCR_NODES_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "json.h"
+
+/* Resources of a node, in struct scr_node.cap / alloc. */
+enum { SCR_RES_CPU, SCR_RES_MEM, SCR_RES_EPH, SCR_RES_N };
 
 struct scr_node {
 	char    name[254];        /* metadata.name (DNS subdomain, <= 253) */
@@ -31,13 +42,30 @@ struct scr_node {
 	int     ready;            /* 1: Ready=True or no Ready condition */
 	int64_t create_ms;        /* metadata.creationTimestamp, 0 if absent */
 	int64_t now_ms;           /* when its summary was fetched (uptime); 0: now */
+	int64_t cap[SCR_RES_N];   /* status.capacity: millicores, bytes; -1 if absent */
+	int64_t alloc[SCR_RES_N]; /* status.allocatable, likewise */
+	uint32_t labels_off;      /* labels string in the list's strs */
+	uint32_t labels_len;
 };
 
 struct scr_nodelist {
 	struct scr_node *nodes;
 	uint32_t         n, cap;
 	char             cont[4096];   /* metadata.continue of the last page, or "" */
+	char            *strs;         /* the nodes' labels strings */
+	size_t           strs_len, strs_cap;
+	struct scr_labels lb;          /* scratch */
 };
+
+/* A node's labels string (in l->strs). */
+static inline const char *scr_node_labels(const struct scr_nodelist *l,
+					  const struct scr_node *n)
+{
+	return n->labels_len > 0 ? l->strs + n->labels_off : "";
+}
+
+/* Empties the list (keeping its memory) before a new listing. */
+void scr_nodelist_clear(struct scr_nodelist *l);
 
 void scr_nodelist_init(struct scr_nodelist *l);
 void scr_nodelist_free(struct scr_nodelist *l);

@@ -1,6 +1,7 @@
 /*
  * scrape.c - one resolution of the scraper: list nodes, then fetch every
- * Ready node's /stats/summary/ concurrently and parse each body as soon as
+ * Ready node's /stats/summary/ (or /metrics/resource with the kind
+ * kubernetes.resource_metrics) concurrently and parse each body as soon as
  * it is complete.
  *
  * Design.  One libcurl multi handle drives all kubelet transfers.  Each
@@ -26,9 +27,9 @@
  * contributes no set, counts in b->nodes_failed and in its own counters,
  * and is logged through a rate limit.
  *
- * Node list: GET {api}/api/v1/nodes?limit=500, following metadata.continue.
- * A failed listing keeps the previous list (the API server may be down
- * while the kubelets are fine).
+ * Node list (kube.c): GET {api}/api/v1/nodes?limit=500, following
+ * metadata.continue.  A failed listing keeps the previous targets (the API
+ * server may be down while the kubelets are fine).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -41,11 +42,11 @@
 #include "hc.h"
 #include "log.h"
 #include "scraper.h"
+#include "resource.h"
 #include "summary.h"
 
 #define POOL_KEEP_MAX  (4u << 20)   /* larger body buffers are freed, not pooled */
 #define POOL_KEEP_N    64           /* buffers kept between transfers */
-#define API_MAX_BODY   (512u << 20) /* a node list page larger than this fails */
 
 /* One node to scrape, kept across resolutions. */
 struct scr_target {
@@ -61,6 +62,7 @@ struct scr_target {
 	uint64_t         ok, errors;    /* scrapes over the process' life */
 	uint32_t         consecutive;   /* failures in a row */
 	int64_t          started_mono;
+	char             err[CURL_ERROR_SIZE];
 };
 
 static int curl_ready;
@@ -172,24 +174,34 @@ int scr_scraper_init(struct scr_scraper *s, const struct scr_config *cfg,
 			return -ENOMEM;
 		curl_ready = 1;
 	}
-	rc = hc_map_init(&s->by_name, 256);
-	if (rc != 0)
+	rc = scr_creds_load(cfg, &s->creds);
+	if (rc != 0) {
+		scr_creds_free(&s->creds);
 		return rc;
+	}
+	rc = hc_map_init(&s->by_name, 256);
+	if (rc != 0) {
+		scr_creds_free(&s->creds);
+		return rc;
+	}
 	scr_nodelist_init(&s->list);
 	s->multi = curl_multi_init();
-	s->api = curl_easy_init();
-	if (s->multi == NULL || s->api == NULL) {
+	if (s->multi == NULL) {
 		rc = -ENOMEM;
 		goto cleanup_curl;
 	}
+	rc = scr_api_init(s);
+	if (rc != 0)
+		goto cleanup_curl;
 	return 0;
 
 cleanup_curl:
-	if (s->api)
-		curl_easy_cleanup(s->api);
+	scr_api_free(s);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
 	hc_map_free(&s->by_name);
+	scr_nodelist_free(&s->list);
+	scr_creds_free(&s->creds);
 	return rc;
 }
 
@@ -209,13 +221,12 @@ void scr_scraper_free(struct scr_scraper *s)
 	for (uint32_t i = 0; i < s->npool; i++)
 		free(s->pool[i].p);
 	free(s->pool);
-	free(s->api_body.p);
-	if (s->api)
-		curl_easy_cleanup(s->api);
+	scr_api_free(s);
 	if (s->multi)
 		curl_multi_cleanup(s->multi);
 	hc_map_free(&s->by_name);
 	scr_nodelist_free(&s->list);
+	scr_creds_free(&s->creds);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -230,9 +241,9 @@ static int target_configure(struct scr_scraper *s, struct scr_target *t)
 	if (cfg->use_node_status_port && t->node.kubelet_port > 0)
 		port = t->node.kubelet_port;
 	/* an IPv6 address needs brackets in a URL */
-	snprintf(t->url, sizeof(t->url), strchr(ip, ':') ? "http://[%s]:%d/stats/summary/"
-							 : "http://%s:%d/stats/summary/",
-		 ip, port);
+	snprintf(t->url, sizeof(t->url), strchr(ip, ':') ? "%s://[%s]:%d%s" : "%s://%s:%d%s",
+		 cfg->kubelet_https ? "https" : "http", ip, port,
+		 cfg->resource_metrics ? "/metrics/resource" : "/stats/summary/");
 	if (t->easy == NULL) {
 		t->easy = curl_easy_init();
 		if (t->easy == NULL)
@@ -244,112 +255,18 @@ static int target_configure(struct scr_scraper *s, struct scr_target *t)
 		curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)cfg->kubelet_timeout_ms);
 		curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 		curl_easy_setopt(t->easy, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SCR_MAX_BODY);
-		curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http");
 		curl_easy_setopt(t->easy, CURLOPT_TCP_KEEPALIVE, 1L);
 		curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "heapster-c/scraper");
-		/* TODO(kubeletHttps): CA, client certificate and bearer token here. */
+		curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->err);
+		/* protocol, CA, client certificate, bearer token (https only) */
+		scr_creds_apply_kubelet(&s->creds, t->easy);
 	}
 	curl_easy_setopt(t->easy, CURLOPT_URL, t->url);
 	t->max_body = SCR_MAX_BODY;
 	return 0;
 }
 
-/* ---- node list -------------------------------------------------------------- */
-
-static size_t api_body_cb(char *data, size_t size, size_t nmemb, void *ud)
-{
-	struct scr_buf *b = ud;
-	size_t n = size * nmemb;
-
-	if (b->len + n > API_MAX_BODY)
-		return 0;
-	if (b->len + n + 1 > b->cap) {
-		size_t ncap = b->cap ? b->cap : 256 * 1024;
-		char *p;
-
-		while (ncap < b->len + n + 1)
-			ncap *= 2;
-		p = realloc(b->p, ncap);
-		if (p == NULL)
-			return 0;
-		b->p = p;
-		b->cap = ncap;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	return n;
-}
-
-/* GET url with the API handle into s->api_body.  0, HC_ERR_HTTP, HC_ERR_TIMEOUT... */
-static int api_get(struct scr_scraper *s, const char *url)
-{
-	CURL *h = s->api;
-	long status = 0;
-	CURLcode cc;
-
-	s->api_body.len = 0;
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, api_body_cb);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s->api_body);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(s->cfg->resolution_ms / 2));
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "heapster-c/scraper");
-	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	/* TODO(inClusterConfig, useServiceAccount, https): CA and bearer token here. */
-	cc = curl_easy_perform(h);
-	if (cc != CURLE_OK) {
-		hc_warn("API server %s: %s", url, curl_easy_strerror(cc));
-		if (cc == CURLE_OPERATION_TIMEDOUT)
-			return HC_ERR_TIMEOUT;
-		if (cc == CURLE_COULDNT_CONNECT)
-			return -ECONNREFUSED;
-		return cc == CURLE_COULDNT_RESOLVE_HOST ? -EHOSTUNREACH : -EIO;
-	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		hc_warn("API server %s: HTTP %ld", url, status);
-		return HC_ERR_HTTP;
-	}
-	return 0;
-}
-
-/* Lists all nodes into s->list (pages followed).  0 or a negative code. */
-static int list_nodes(struct scr_scraper *s)
-{
-	char url[sizeof(s->cfg->api_url) + sizeof(s->list.cont) * 3 + 64];
-	int rc, pages = 0;
-
-	s->list.n = 0;
-	s->list.cont[0] = '\0';
-	do {
-		if (pages == 0) {
-			snprintf(url, sizeof(url), "%s/api/v1/nodes?limit=%d",
-				 s->cfg->api_url, SCR_NODES_PAGE);
-		} else {
-			char *esc = curl_easy_escape(s->api, s->list.cont, 0);
-
-			if (esc == NULL)
-				return -ENOMEM;
-			snprintf(url, sizeof(url), "%s/api/v1/nodes?limit=%d&continue=%s",
-				 s->cfg->api_url, SCR_NODES_PAGE, esc);
-			curl_free(esc);
-		}
-		rc = api_get(s, url);
-		if (rc != 0)
-			return rc;
-		rc = scr_nodes_parse(s->api_body.p, s->api_body.len,
-				     s->cfg->host_id_annotation, &s->list);
-		if (rc != 0) {
-			hc_warn("API server %s: node list: %s", url, hc_strerror(rc));
-			return rc;
-		}
-		if (++pages > 100000)
-			return HC_ERR_PROTO;   /* a server looping on continue */
-	} while (s->list.cont[0] != '\0');
-	return 0;
-}
+/* ---- node targets ------------------------------------------------------------ */
 
 /* Makes the targets follow s->list: new nodes added, gone nodes released. */
 static int sync_targets(struct scr_scraper *s)
@@ -469,23 +386,31 @@ static void target_done(struct scr_scraper *s, struct scr_target *t,
 		else if (t->nomem)
 			snprintf(why, sizeof(why), "out of memory for the body");
 		else
-			snprintf(why, sizeof(why), "%s after %lld ms",
-				 curl_easy_strerror(cc), (long long)elapsed);
+			snprintf(why, sizeof(why), "%s after %lld ms%s%s",
+				 curl_easy_strerror(cc), (long long)elapsed,
+				 t->err[0] ? ": " : "", t->err);
 		node_failed(s, t, b, r, why);
 		goto release_body;
 	}
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status != 200) {
-		snprintf(why, sizeof(why), "HTTP status %ld", status);
+		snprintf(why, sizeof(why), "HTTP status %ld%s", status,
+			 status == 401 || status == 403 ?
+			 " (kubelet refused the credentials: token, client certificate, RBAC "
+			 "on nodes/stats)" : "");
 		node_failed(s, t, b, r, why);
 		goto release_body;
 	}
 	t->node.now_ms = hc_now_ms();
 	cpu0 = thread_cpu_us();
-	rc = scr_summary_parse(t->body.p ? t->body.p : "", t->body.len, &t->node, b);
+	if (s->cfg->resource_metrics)
+		rc = scr_resource_parse(t->body.p ? t->body.p : "", t->body.len, &t->node, b);
+	else
+		rc = scr_summary_parse(t->body.p ? t->body.p : "", t->body.len, &t->node, b);
 	r->parse_us += thread_cpu_us() - cpu0;
 	if (rc != 0) {
-		snprintf(why, sizeof(why), "summary of %zu bytes: %s", t->body.len,
+		snprintf(why, sizeof(why), "%s of %zu bytes: %s",
+			 s->cfg->resource_metrics ? "/metrics/resource" : "summary", t->body.len,
 			 hc_strerror(rc));
 		node_failed(s, t, b, r, why);
 		goto release_body;
@@ -538,6 +463,7 @@ static int scrape_targets(struct scr_scraper *s, struct scr_target **q, uint32_t
 			}
 			pool_get(s, &t->body);
 			t->too_big = t->nomem = 0;
+			t->err[0] = '\0';
 			t->started_mono = hc_mono_ms();
 			mc = curl_multi_add_handle(s->multi, t->easy);
 			if (mc != CURLM_OK) {
@@ -580,7 +506,14 @@ int scr_scrape_round(struct scr_scraper *s, struct hc_batch *b, struct scr_round
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	r->list_rc = list_nodes(s);
+	if (scr_creds_refresh(&s->creds) == 1) {
+		/* a rotated token: every handle sends the new one */
+		hc_info("token file %s changed: using the new token", s->creds.token_file);
+		scr_creds_apply_api(&s->creds, s->api);
+		for (uint32_t i = 0; i < s->ntargets; i++)
+			scr_creds_apply_kubelet(&s->creds, s->targets[i]->easy);
+	}
+	r->list_rc = scr_list_nodes(s);
 	if (r->list_rc == 0) {
 		rc = sync_targets(s);
 		if (rc != 0)

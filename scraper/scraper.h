@@ -4,10 +4,17 @@
  *
  * Process design (see main.c for the loop):
  *
- *   every resolution:  list nodes (API server)  ->  scrape all kubelets
- *   concurrently (libcurl multi, one reused easy handle per node)  ->
- *   parse each body into the batch as it completes  ->  encode the batch
- *   onto the processor's queue.
+ *   every resolution:  list nodes (API server, kube.c)  ->  scrape all
+ *   kubelets concurrently (libcurl multi, one reused easy handle per node;
+ *   /stats/summary, or /metrics/resource for kubernetes.resource_metrics)
+ *   ->  parse each body into the batch as it completes  ->  list
+ *   namespaces, pods, ReplicaSets, Jobs into the metadata batch (kmeta.c)
+ *   ->  encode the metadata batch, then the batch, onto the processor's
+ *   queue.
+ *
+ * Cluster access (TLS, tokens, client certificates, kubeconfig,
+ * service account) is resolved once into struct scr_creds (auth.h) and
+ * applied to every libcurl handle.
  *
  * struct scr_scraper keeps what lives across resolutions: the node targets
  * (easy handle, keep-alive connection in the multi handle's cache, counters),
@@ -22,21 +29,27 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "auth.h"
 #include "batch.h"
+#include "kmeta.h"
 #include "log.h"
 #include "nodes.h"
 
 #define SCR_MAX_BODY        (64u << 20)   /* a kubelet body larger than this fails */
 #define SCR_MIN_RESOLUTION  5000          /* ms */
-#define SCR_NODES_PAGE      500           /* ?limit= of node list pages */
+#define SCR_NODES_PAGE      500           /* ?limit= of list pages */
+#define CURL_ERROR_SIZE_    256           /* CURL_ERROR_SIZE, without curl.h */
 
 struct scr_config {
 	/* --source=kubernetes.summary_api:URL?opts (REFERENCE §2) */
-	char     api_url[512];            /* "http://host:port[/prefix]", no trailing '/' */
+	int      resource_metrics;        /* kind kubernetes.resource_metrics: /metrics/resource */
+	char     api_url[512];            /* "http(s)://host:port[/prefix]", no trailing '/';
+					     the server of the access mode (auth.h) */
 	int      in_cluster;              /* inClusterConfig (default true) */
 	int      insecure;                /* insecure */
 	int      use_service_account;     /* useServiceAccount */
 	int      kubelet_https;           /* kubeletHttps */
+	int      kubelet_insecure;        /* kubeletInsecure (heapster-c) */
 	int      kubelet_port;            /* kubeletPort (default 10255) */
 	int      use_node_status_port;    /* useNodeStatusPort: daemonEndpoints port wins */
 	char     auth[512];               /* auth (kubeconfig path) */
@@ -52,6 +65,9 @@ struct scr_config {
 	int      max_inflight;            /* --max_concurrent_scrapes */
 	char     bench_file[512];         /* --bench_parse: measure the parser, exit */
 	int      bench_iterations;        /* --bench_iterations */
+	int      once_metadata;           /* --once_metadata: --once prints the metadata */
+	int      metadata;                /* --metadata=false: no metadata stream */
+	int      metadata_watch;          /* --metadata_watch: pods by watch (default) */
 };
 
 /*
@@ -61,9 +77,9 @@ struct scr_config {
 int scr_duration_parse(const char *s, int64_t *ms);
 
 /*
- * Fills c from a --source value (after $VAR / ${VAR} expansion).  0 or
- * HC_ERR_CONFIG with the reason logged.  TLS and credential modes are not
- * implemented yet and are refused with a message saying so.
+ * Fills c from a --source value (after $VAR / ${VAR} expansion) and checks
+ * its access mode (auth.h): api_url becomes the server it names.  0 or
+ * HC_ERR_CONFIG with the reason logged.
  */
 int scr_source_parse(const char *spec, struct scr_config *c);
 
@@ -88,6 +104,19 @@ struct scr_round {
 	int      list_rc;          /* node listing: 0 or the error (old list used) */
 };
 
+/* Figures of one metadata listing, for its INFO line. */
+struct scr_meta_round {
+	struct scr_meta_stats st;
+	uint32_t pages;
+	uint64_t bytes;            /* API response bytes */
+	int64_t  wall_ms;
+	int64_t  cpu_us;           /* CPU time of the listing (transfers and parsing) */
+	uint32_t watch_events;     /* pod events applied (watch mode) */
+	int      pods_listed_whole;/* watch mode: the pods were listed whole this round */
+	int      replicasets;      /* 1 listed, 0 not served (fallback used) */
+	int      jobs;
+};
+
 struct scr_target;
 struct scr_buf {
 	char  *p;
@@ -104,6 +133,15 @@ struct scr_scraper {
 	struct hc_map            by_name;   /* node name -> index in targets */
 	struct scr_nodelist      list;      /* scratch for listing */
 	int                      have_list; /* a listing succeeded once */
+	int                      list_ok;   /* this round's listing succeeded */
+	long                     api_status;/* HTTP status of the last API answer */
+	struct scr_creds         creds;     /* TLS and credentials (auth.h) */
+	char                     api_err[CURL_ERROR_SIZE_];
+	struct scr_meta_ctx      meta_ctx;
+	struct scr_owners        replicasets, jobs;
+	uint32_t                 rs_retry, jobs_retry; /* rounds until a 404 is retried */
+	int                      no_phase_selector;    /* pods' status.phase selector refused */
+	struct scr_cache         pods;      /* watch mode: the cluster's running pods */
 	struct scr_buf          *pool;      /* free body buffers */
 	uint32_t                 npool, pool_cap;
 	struct hc_ratelimit      node_rl;   /* node failure lines */
@@ -126,6 +164,40 @@ void scr_scraper_free(struct scr_scraper *s);
  */
 int  scr_scrape_round(struct scr_scraper *s, struct hc_batch *b,
 		      struct scr_round *r);
+
+/* ---- the API server (kube.c) ---------------------------------------------- */
+
+/* Sets up the API server handle (TLS, credentials).  0 or a negative code. */
+int  scr_api_init(struct scr_scraper *s);
+void scr_api_free(struct scr_scraper *s);
+
+/*
+ * GET {api_url}{path} into s->api_body; s->api_status gets the HTTP status.
+ * 0, HC_ERR_HTTP (status != 200), HC_ERR_TIMEOUT, -ECONNREFUSED, -EIO...
+ */
+int  scr_api_get(struct scr_scraper *s, const char *path);
+
+/* One list page: parses body into ctx and writes its continue token. */
+typedef int (*scr_page_fn)(void *ctx, const char *body, size_t len, char *cont);
+
+/*
+ * Lists path page by page (?limit=SCR_NODES_PAGE&continue=...) through fn.
+ * pages/bytes (may be NULL) are added to.  0 or the first error.
+ */
+int  scr_api_list(struct scr_scraper *s, const char *path, scr_page_fn fn, void *ctx,
+		  uint32_t *pages, uint64_t *bytes);
+
+/* Lists all nodes into s->list.  0 or a negative code (s->list undefined). */
+int  scr_list_nodes(struct scr_scraper *s);
+
+/*
+ * The metadata batch of this round (common/meta.h), into meta (reset with
+ * timestamp ts_ms): nodes from this round's node listing, namespaces, pods,
+ * with ReplicaSets and Jobs for workloads when served.  0, or a negative
+ * code when a listing failed (meta is then incomplete: do not send it).
+ */
+int  scr_meta_round(struct scr_scraper *s, struct hc_batch *meta, int64_t ts_ms,
+		    struct scr_meta_round *mr);
 
 /* ---- output ----------------------------------------------------------- */
 

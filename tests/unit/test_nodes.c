@@ -3,7 +3,8 @@
  * list fixture and hand-written edge cases (NotReady, no Ready condition,
  * ExternalIP fallback, pagination), plus the scraper's flag helpers
  * (Go durations, --source options) that decide which nodes and ports are
- * scraped.  Runs from the repository root (fixtures at ../shared/fixtures/,
+ * scraped, and the cluster access modes (kubeconfig, service account,
+ * base64 -data fields; scraper/auth.c).  Runs from the repository root (fixtures at ../shared/fixtures/,
  * or HC_FIXTURES=DIR).
  */
 #include <setjmp.h>
@@ -13,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include "hc.h"
 #include "log.h"
 #include "nodes.h"
+#include "auth.h"
 #include "scraper.h"
 
 static char *load_fixture(const char *name, size_t *len)
@@ -278,15 +281,24 @@ static void test_source(void **state)
 	assert_string_equal(c.api_url, "http://127.0.0.1:9");
 	assert_int_equal(c.kubelet_port, 10255);
 
-	/* refused: wrong kind, in-cluster without a service account, TODO modes */
+	/* https, kubeletHttps (port 10250 by default) */
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(scr_source_parse("kubernetes:https://h:6443/?inClusterConfig=false&"
+					  "kubeletHttps=true&insecure=true&kubeletInsecure=1", &c), 0);
+	assert_string_equal(c.api_url, "https://h:6443");
+	assert_int_equal(c.kubelet_https, 1);
+	assert_int_equal(c.kubelet_port, 10250);
+	assert_int_equal(c.insecure, 1);
+	assert_int_equal(c.kubelet_insecure, 1);
+
+	/* refused: wrong kind, in-cluster without a service account, no kubeconfig */
+	setenv(SCR_SA_DIR_ENV, "/nonexistent-sa-dir", 1);
 	unsetenv("KUBERNETES_SERVICE_HOST");
 	assert_int_equal(scr_source_parse("kubernetes.summary_api:http://h:1", &c), HC_ERR_CONFIG);
 	assert_int_equal(scr_source_parse("influxdb:http://h:1?inClusterConfig=false", &c),
 			 HC_ERR_CONFIG);
-	assert_int_equal(scr_source_parse("kubernetes:https://h:1?inClusterConfig=false", &c),
+	assert_int_equal(scr_source_parse("kubernetes:ftp://h:1?inClusterConfig=false", &c),
 			 HC_ERR_CONFIG);
-	assert_int_equal(scr_source_parse("kubernetes:http://h:1?inClusterConfig=false&kubeletHttps=true",
-					  &c), HC_ERR_CONFIG);
 	assert_int_equal(scr_source_parse("kubernetes:http://h:1?inClusterConfig=false&auth=/k", &c),
 			 HC_ERR_CONFIG);
 	assert_int_equal(scr_source_parse("kubernetes:?inClusterConfig=false", &c), HC_ERR_CONFIG);
@@ -318,6 +330,223 @@ static void test_source(void **state)
 	assert_int_equal(scr_config_parse(argc, argv, &c), 0);
 	assert_int_equal(c.kubelet_timeout_ms, 3000);
 	assert_int_equal(c.once, 1);
+	assert_int_equal(c.metadata, 1);            /* defaults */
+	assert_int_equal(c.metadata_watch, 1);
+	argv[4] = "--metadata_watch=false";
+	argv[5] = "--once_metadata";
+	argv[6] = "--metadata=0";
+	argc = 7;
+	assert_int_equal(scr_config_parse(argc, argv, &c), 0);
+	assert_int_equal(c.metadata_watch, 0);
+	assert_int_equal(c.metadata, 0);
+	assert_int_equal(c.once_metadata, 1);
+	argv[4] = "--metadata_watch=maybe";
+	assert_int_equal(scr_config_parse(argc, argv, &c), HC_ERR_CONFIG);
+}
+
+
+/* ---- cluster access: kubeconfig, service account ---------------------------- */
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_base64(void **state)
+{
+	struct scr_blob b;
+
+	(void)state;
+	assert_int_equal(scr_base64_decode("aGVsbG8gd29ybGQ=", 16, &b), 0);
+	assert_int_equal(b.len, 11);
+	assert_memory_equal(b.p, "hello world", 11);
+	free(b.p);
+	assert_int_equal(scr_base64_decode("LS0t\nLS1C\r\nRUdJTg", 17, &b), 0);   /* no padding */
+	assert_string_equal(b.p, "-----BEGIN");
+	free(b.p);
+	assert_int_equal(scr_base64_decode("a$b=", 4, &b), HC_ERR_PARSE);
+}
+
+/* What kubectl writes: sequences at their key's indent, quotes, comments. */
+static const char *kubeconfig =
+	"# written by a test\n"
+	"apiVersion: v1\n"
+	"clusters:\n"
+	"- cluster:\n"
+	"    certificate-authority-data: Q0EtUEVN   # base64 of CA-PEM\n"
+	"    server: https://127.0.0.1:6443/\n"
+	"  name: kind-kind\n"
+	"- cluster:\n"
+	"    certificate-authority: ca.crt\n"
+	"    insecure-skip-tls-verify: true\n"
+	"    server: \"https://other:443\"\n"
+	"  name: 'other'\n"
+	"contexts:\n"
+	"- context:\n"
+	"    cluster: kind-kind\n"
+	"    user: kind-kind\n"
+	"  name: kind-kind\n"
+	"-   context:\n"
+	"      cluster: other\n"
+	"      user: tok\n"
+	"    name: other-ctx\n"
+	"current-context: %s\n"
+	"kind: Config\n"
+	"preferences: {}\n"
+	"users:\n"
+	"- name: kind-kind\n"
+	"  user:\n"
+	"    client-certificate-data: Q0VSVA==\n"
+	"    client-key: keys/client.key\n"
+	"- name: tok\n"
+	"  user:\n"
+	"    token: 'abc''def'\n"
+	"    tokenFile: \"/abs/token\"\n";
+
+static void test_kubeconfig(void **state)
+{
+	char dir[] = "/tmp/test_nodes_kcXXXXXX", path[600], text[4096], err[256];
+	struct scr_kubeconfig kc;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	write_file(dir, "keys/client.key", "KEY-PEM\n");
+	write_file(dir, "ca.crt", "OTHER-CA\n");
+	snprintf(path, sizeof(path), "%s/config", dir);
+
+	snprintf(text, sizeof(text), kubeconfig, "kind-kind");
+	write_file(dir, "config", text);
+	if (scr_kubeconfig_load(path, &kc, err, sizeof(err)) != 0)
+		fail_msg("kubeconfig refused: %s", err);
+	assert_string_equal(kc.server, "https://127.0.0.1:6443/");
+	assert_int_equal(kc.ca.len, 6);
+	assert_memory_equal(kc.ca.p, "CA-PEM", 6);
+	assert_int_equal(kc.cert.len, 4);
+	assert_memory_equal(kc.cert.p, "CERT", 4);
+	assert_string_equal(kc.key.p, "KEY-PEM\n");          /* relative to the file */
+	assert_null(kc.token);
+	assert_int_equal(kc.insecure, 0);
+	scr_kubeconfig_free(&kc);
+
+	snprintf(text, sizeof(text), kubeconfig, "other-ctx");
+	write_file(dir, "config", text);
+	if (scr_kubeconfig_load(path, &kc, err, sizeof(err)) != 0)
+		fail_msg("kubeconfig refused: %s", err);
+	assert_string_equal(kc.server, "https://other:443");
+	assert_string_equal(kc.ca.p, "OTHER-CA\n");
+	assert_int_equal(kc.insecure, 1);
+	assert_string_equal(kc.token, "abc'def");
+	assert_string_equal(kc.token_file, "/abs/token");
+	assert_int_equal(kc.cert.len, 0);
+	scr_kubeconfig_free(&kc);
+
+	/* refusals, each with its reason */
+	snprintf(text, sizeof(text), kubeconfig, "nope");
+	write_file(dir, "config", text);
+	assert_int_equal(scr_kubeconfig_load(path, &kc, err, sizeof(err)), HC_ERR_CONFIG);
+	assert_non_null(strstr(err, "'nope' not found"));
+	write_file(dir, "config", "current-context: a\ncontexts:\n- name: a\n  context:\n"
+		   "    cluster: c\n    user: u\nclusters:\n- name: c\n  cluster:\n"
+		   "    server: https://x\nusers:\n- name: u\n  user:\n    exec:\n"
+		   "      command: aws\n");
+	assert_int_equal(scr_kubeconfig_load(path, &kc, err, sizeof(err)), HC_ERR_CONFIG);
+	assert_non_null(strstr(err, "exec"));
+	write_file(dir, "config", "current-context: a\nclusters:\n  - name: c\n bad: indent\n");
+	assert_int_equal(scr_kubeconfig_load(path, &kc, err, sizeof(err)), HC_ERR_CONFIG);
+	write_file(dir, "config", "current-context: a\nkey: |\n  block\n");
+	assert_int_equal(scr_kubeconfig_load(path, &kc, err, sizeof(err)), HC_ERR_CONFIG);
+	assert_non_null(strstr(err, "line 2"));
+	write_file(dir, "config", "{\"current-context\":\"a\"}");
+	assert_int_equal(scr_kubeconfig_load(path, &kc, err, sizeof(err)), HC_ERR_CONFIG);
+	assert_non_null(strstr(err, "JSON"));
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	assert_int_equal(scr_kubeconfig_load(path, &kc, err, sizeof(err)), HC_ERR_CONFIG);
+
+	/* through --source: auth= gives the kubeconfig's server; a URL wins */
+	snprintf(text, sizeof(text), kubeconfig, "kind-kind");
+	write_file(dir, "config", text);
+	{
+		struct scr_config c;
+		char spec[700];
+
+		memset(&c, 0, sizeof(c));
+		snprintf(spec, sizeof(spec), "kubernetes:?inClusterConfig=false&auth=%s/config", dir);
+		assert_int_equal(scr_source_parse(spec, &c), 0);
+		assert_string_equal(c.api_url, "https://127.0.0.1:6443");
+		snprintf(spec, sizeof(spec), "kubernetes:https://h:9?inClusterConfig=false&auth=%s/config",
+			 dir);
+		assert_int_equal(scr_source_parse(spec, &c), 0);
+		assert_string_equal(c.api_url, "https://h:9");
+	}
+	snprintf(text, sizeof(text), "rm -rf '%s'", dir);
+	assert_int_equal(system(text), 0);
+}
+
+static void test_in_cluster(void **state)
+{
+	char dir[] = "/tmp/test_nodes_saXXXXXX", cmd[600];
+	struct scr_config c;
+	struct scr_creds cr;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	setenv(SCR_SA_DIR_ENV, dir, 1);
+	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	memset(&c, 0, sizeof(c));
+	/* no token yet */
+	assert_int_equal(scr_source_parse("kubernetes.summary_api:", &c), HC_ERR_CONFIG);
+	write_file(dir, "token", "tok-1\n");
+	/* no CA: refused unless insecure */
+	assert_int_equal(scr_source_parse("kubernetes.summary_api:", &c), HC_ERR_CONFIG);
+	assert_int_equal(scr_source_parse("kubernetes.summary_api:?insecure=true", &c), 0);
+	write_file(dir, "ca.crt", "CA\n");
+	assert_int_equal(scr_source_parse("kubernetes.summary_api:", &c), 0);
+	assert_string_equal(c.api_url, "https://10.96.0.1:443");
+	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+	assert_int_equal(scr_source_parse("kubernetes.summary_api:", &c), 0);
+	assert_string_equal(c.api_url, "https://[fd00::1]:443");
+	/* Heapster's documented empty URL, quotes and all (deploy/heapster-c.yaml) */
+	assert_int_equal(scr_source_parse("kubernetes.summary_api:''?kubeletHttps=true", &c), 0);
+	assert_string_equal(c.api_url, "https://[fd00::1]:443");
+	/* a URL in --source wins over the service's address */
+	assert_int_equal(scr_source_parse("kubernetes.summary_api:https://kubernetes.default", &c), 0);
+	assert_string_equal(c.api_url, "https://kubernetes.default");
+
+	assert_int_equal(scr_creds_load(&c, &cr), 0);
+	assert_string_equal(cr.token, "tok-1");
+	assert_string_equal(cr.ca.p, "CA\n");
+	assert_int_equal(scr_creds_refresh(&cr), 0);          /* unchanged */
+	write_file(dir, "token", "tok-2");
+	assert_int_equal(scr_creds_refresh(&cr), 1);          /* rotated */
+	assert_string_equal(cr.token, "tok-2");
+	write_file(dir, "token", "");
+	assert_true(scr_creds_refresh(&cr) < 0);              /* empty: the old one stays */
+	assert_string_equal(cr.token, "tok-2");
+	scr_creds_free(&cr);
+
+	/* useServiceAccount outside the cluster reads the same token */
+	write_file(dir, "token", "tok-3");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(scr_source_parse("kubernetes:http://h:1?inClusterConfig=false&"
+					  "useServiceAccount=true", &c), 0);
+	assert_int_equal(scr_creds_load(&c, &cr), 0);
+	assert_string_equal(cr.token, "tok-3");
+	assert_int_equal(cr.ca.len, 0);
+	scr_creds_free(&cr);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv(SCR_SA_DIR_ENV);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -330,6 +559,9 @@ int main(void)
 		cmocka_unit_test(test_not_a_node_list),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_source),
+		cmocka_unit_test(test_base64),
+		cmocka_unit_test(test_kubeconfig),
+		cmocka_unit_test(test_in_cluster),
 	};
 
 	hc_log_init("test_nodes", HC_LOG_ERROR + 1);

@@ -1,6 +1,8 @@
 /*
  * test_summary.c - the kubelet summary parser (scraper/summary.c) against
- * every summary fixture of shared/fixtures and hand-written edge cases.
+ * every summary fixture of shared/fixtures and hand-written edge cases, and
+ * the lighter /metrics/resource parser (scraper/resource.c) against the
+ * resource-metrics fixtures.
  *
  * Expected numbers were read from the fixture JSON by hand (see the
  * comments); the tests run from the repository root and find the fixtures
@@ -22,6 +24,7 @@
 #include "hc.h"
 #include "json.h"
 #include "scraper.h"
+#include "resource.h"
 #include "summary.h"
 
 #define NOW_MS 1782469000000LL   /* 2026-06-26T10:16:40Z: "now" for uptime */
@@ -863,6 +866,120 @@ static void test_json_unescape(void **state)
 	assert_int_equal(scr_json_unescape(&s, out, 4), 0);   /* cap < raw length + 1 */
 }
 
+/* ---- /metrics/resource (scraper/resource.c) ---------------------------------- */
+
+static const char *label_of(struct hc_batch *b, const char *key, const char *name)
+{
+	return hc_batch_get_label(b, set_of(b, key), name);
+}
+
+static void test_resource_metrics_server(void **state)
+{
+	struct hc_batch *b = *state;
+	struct scr_node node = mknode("e2e-control-plane");
+	size_t len;
+	char *text = load_fixture("resource-metrics-metrics-server-client_test.txt", &len);
+	const char *pod = "namespace:kube-system/pod:coredns-558bd4d5db-4dpjz";
+	const char *ctr = "namespace:kube-system/pod:coredns-558bd4d5db-4dpjz/container:coredns";
+
+	assert_int_equal(scr_resource_parse(text, len, &node, b), 0);
+	assert_int_equal(b->nsets, 1 + 70 + 70);
+	/* node_cpu_usage_seconds_total 357.35491 1633253809720 */
+	assert_int_equal(get_int(b, "node:e2e-control-plane", "cpu/usage"), 357354910000LL);
+	assert_int_equal(get_int(b, "node:e2e-control-plane", "memory/working_set"), 1616273408LL);
+	assert_int_equal(b->sets[set_of(b, "node:e2e-control-plane")].scrape_ms, 1633253809720LL);
+	assert_string_equal(label_of(b, "node:e2e-control-plane", HC_L_TYPE), HC_TYPE_NODE);
+	assert_string_equal(label_of(b, "node:e2e-control-plane", HC_L_NODENAME), "e2e-control-plane");
+	/* the pod's own samples, not the sum of its containers */
+	assert_int_equal(get_int(b, pod, "cpu/usage"), 4678120000LL);
+	assert_int_equal(get_int(b, pod, "memory/working_set"), 12627968);
+	assert_int_equal(b->sets[set_of(b, pod)].scrape_ms, 1633253803935LL);
+	assert_string_equal(label_of(b, pod, HC_L_TYPE), HC_TYPE_POD);
+	assert_string_equal(label_of(b, pod, HC_L_NAMESPACE_NAME), "kube-system");
+	assert_string_equal(label_of(b, pod, HC_L_POD_NAME), "coredns-558bd4d5db-4dpjz");
+	assert_string_equal(label_of(b, pod, HC_L_NODENAME), "e2e-control-plane");
+	assert_null(label_of(b, pod, HC_L_POD_ID));
+	assert_int_equal(get_int(b, ctr, "cpu/usage"), 4710169000LL);
+	assert_int_equal(get_int(b, ctr, "memory/working_set"), 12533760);
+	assert_int_equal(b->sets[set_of(b, ctr)].scrape_ms, 1633253812125LL);
+	assert_string_equal(label_of(b, ctr, HC_L_TYPE), HC_TYPE_POD_CONTAINER);
+	assert_string_equal(label_of(b, ctr, HC_L_CONTAINER_NAME), "coredns");
+	assert_true(absent(b, ctr, "uptime"));     /* no container_start_time_seconds here */
+	free(text);
+}
+
+static void test_resource_eks(void **state)
+{
+	struct hc_batch *b = *state;
+	struct scr_node node = mknode("ip-10-0-1-2");
+	size_t len;
+	char *text = load_fixture("resource-metrics-ersilia-hub-eks.txt", &len);
+	const char *ctr = "namespace:kube-system/pod:aws-node-7k649/container:aws-node";
+
+	node.now_ms = 1750705780000LL;
+	assert_int_equal(scr_resource_parse(text, len, &node, b), 0);
+	assert_int_equal(b->nsets, 1 + 9 + 12);   /* aws-node 2 containers, ebs-csi-node 3 */
+	assert_int_equal(get_int(b, "node:ip-10-0-1-2", "cpu/usage"), 6197005020909LL);
+	assert_int_equal(get_int(b, "node:ip-10-0-1-2", "memory/working_set"), 1137475584LL);
+	assert_int_equal(get_int(b, ctr, "cpu/usage"), 293769327238LL);
+	assert_int_equal(get_int(b, ctr, "memory/working_set"), 50237440);
+	/* container_start_time_seconds 1.7506078401348257e+09 */
+	assert_int_equal(b->sets[set_of(b, ctr)].start_ms, 1750607840135LL);
+	assert_int_equal(get_int(b, ctr, "uptime"), 1750705780000LL - 1750607840135LL);
+	assert_int_equal(get_int(b, "namespace:kube-system/pod:aws-node-7k649", "cpu/usage"),
+			 334256356258LL);
+	assert_int_equal(get_int(b, "namespace:ersilia-core/pod:ersilia-hub-postgresql-0/container:postgresql",
+				 "memory/working_set"), 47992832);
+	free(text);
+}
+
+static void test_resource_edge_cases(void **state)
+{
+	struct hc_batch *b = *state;
+	struct scr_node node = mknode("n1");
+	static const char *bad[] = {
+		"",                                                      /* no node sample */
+		"<html><body>502 Bad Gateway</body></html>\n",
+		"node_cpu_usage_seconds_total 1 1\ncontainer_cpu_usage_seconds_total{container=\"c",
+		"node_cpu_usage_seconds_total\n",                        /* no value */
+		"node_cpu_usage_seconds_total 1x\n",
+		"node_cpu_usage_seconds_total 1 12ab\n",
+		"node_cpu_usage_seconds_total{a=b} 1\n",
+		"# only comments\n\n",
+		"pod_cpu_usage_seconds_total{namespace=\"a\",pod=\"b\"} 1\n",   /* no node */
+	};
+	const char *ok =
+		"# HELP node_cpu_usage_seconds_total [STABLE] ...\n"
+		"# TYPE node_cpu_usage_seconds_total counter\n"
+		"node_cpu_usage_seconds_total 2.5\n"                       /* no timestamp */
+		"node_memory_working_set_bytes NaN 1700000000000\n"       /* skipped */
+		"  \r\n"
+		"container_memory_working_set_bytes{container=\"c\\\"q\",namespace=\"ns\",pod=\"p\",} "
+		"1e3 1700000000001\r\n"
+		"container_cpu_usage_seconds_total{pod=\"p\",namespace=\"ns\"} 1 1\n"  /* no container */
+		"container_start_time_seconds{container=\"c\\\"q\",namespace=\"ns\",pod=\"p\"} +Inf\n"
+		"resource_scrape_error 1\n"
+		"some_other_metric{x=\"y\"} -5\n";
+
+	for (size_t i = 0; i < HC_ARRAY_LEN(bad); i++) {
+		if (scr_resource_parse(bad[i], strlen(bad[i]), &node, b) != HC_ERR_PARSE)
+			fail_msg("accepted bad body %zu", i);
+		assert_int_equal(b->nsets, 0);
+		assert_int_equal(b->nvals, 0);
+	}
+	assert_int_equal(scr_resource_parse(ok, strlen(ok), &node, b), 0);
+	assert_int_equal(get_int(b, "node:n1", "cpu/usage"), 2500000000LL);
+	assert_true(absent(b, "node:n1", "memory/working_set"));
+	assert_int_equal(b->sets[set_of(b, "node:n1")].scrape_ms, NOW_MS);
+	assert_int_equal(get_int(b, "namespace:ns/pod:p/container:c\"q", "memory/working_set"), 1000);
+	assert_int_equal(b->sets[set_of(b, "namespace:ns/pod:p/container:c\"q")].scrape_ms,
+			 1700000000001LL);
+	assert_int_equal(b->sets[set_of(b, "namespace:ns/pod:p/container:c\"q")].start_ms, 0);
+	assert_true(has_set(b, "namespace:ns/pod:p"));     /* made for its container */
+	assert_true(absent(b, "namespace:ns/pod:p", "cpu/usage"));
+	assert_int_equal(b->nsets, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -886,6 +1003,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_fixture, setup_batch, teardown_batch),
 		cmocka_unit_test_setup_teardown(test_deep_nesting, setup_batch, teardown_batch),
 		cmocka_unit_test(test_json_unescape),
+		cmocka_unit_test_setup_teardown(test_resource_metrics_server, setup_batch, teardown_batch),
+		cmocka_unit_test_setup_teardown(test_resource_eks, setup_batch, teardown_batch),
+		cmocka_unit_test_setup_teardown(test_resource_edge_cases, setup_batch, teardown_batch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
