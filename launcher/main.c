@@ -96,6 +96,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 "usage: heapster --source=kubernetes.summary_api:URL?opts [--sink=KIND:URL?opts]...\n"
+"  (or --source=kubernetes.resource_metrics:URL?opts: kubelet /metrics/resource)\n"
 "  [--metric_resolution=60s] [--run_dir=./run] [--instance=NAME]\n"
 "  [--bind_address=127.0.0.1] [--port=8082] [--api_workers=2]\n"
 "  [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"

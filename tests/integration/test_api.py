@@ -599,3 +599,44 @@ def test_self_metrics(procs, tmp):
         f.write(text)
     r = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
     check(r.returncode == 0, "promtool check metrics failed:\n%s\n%s" % (r.stdout, r.stderr))
+
+
+def test_workloads(procs, tmp):
+    """Pods summed by workload: keys namespace:NS/<kind>:NAME, served under
+    /api/v1/model/namespaces/NS/<kind>s/, with pod_count and CPU sums equal
+    to what the simulator served."""
+    from harness import Pipeline, Sim
+    sim = Sim(procs, nodes=4, pods=6)
+    pipe = Pipeline(procs, tmp, sim.source(), sinks=["log"], resolution="5s")
+    truth = sim.truth()
+    want = {}
+    for n in truth["nodes"]:
+        for p in n["pods"]:
+            if p.get("workload_kind"):
+                k = (p["namespace"], p["workload_kind"], p["workload_name"])
+                w = want.setdefault(k, {"pods": 0, "cpu_m": 0.0})
+                w["pods"] += 1
+                w["cpu_m"] += p["cpu_nanocores"] / 1e6
+    check(len({k[1] for k in want}) >= 4, "the simulator serves too few workload kinds: %s" % want)
+
+    def served():
+        got = {}
+        for ns, kind, name in want:
+            base = "/api/v1/model/namespaces/%s/%ss/%s/metrics/" % (ns, kind, name)
+            pc = pipe.get(base + "pod_count")["metrics"]
+            cpu = pipe.get(base + "cpu/usage_rate")["metrics"]
+            if not pc or not cpu:
+                return None
+            got[(ns, kind, name)] = (pc[-1]["value"], cpu[-1]["value"])
+        return got
+    got = wait_for(served, 60, "pod_count and cpu/usage_rate of every workload")
+    for k, w in want.items():
+        pods, cpu = got[k]
+        check(pods == w["pods"], "%s: pod_count %d, simulator %d" % (k, pods, w["pods"]))
+        check(abs(cpu - w["cpu_m"]) <= max(2, 0.01 * w["cpu_m"]),
+              "%s: cpu/usage_rate %s, simulator %.1f" % (k, cpu, w["cpu_m"]))
+    # the list route names exactly the workloads of a kind in a namespace
+    ns, kind, _ = sorted(want)[0]
+    listed = sorted(pipe.get("/api/v1/model/namespaces/%s/%ss/" % (ns, kind)))
+    check(listed == sorted(n for (a, b, n) in want if a == ns and b == kind),
+          "%s %ss listed %s" % (ns, kind, listed))
