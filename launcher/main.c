@@ -384,6 +384,7 @@ static int plan(const struct launch_config *c, const char *store_dir,
 	a = 0;
 	add_arg(&kids[n], &a, NULL, path);
 	add_arg(&kids[n], &a, "source", c->source);
+	add_arg(&kids[n], &a, "store", store_dir);
 	add_arg(&kids[n], &a, "metric_resolution", c->resolution);
 	add_arg(&kids[n], &a, "instance", c->instance);
 	add_arg(&kids[n], &a, "log_level", c->log_level);

@@ -255,6 +255,7 @@ static void usage(FILE *f)
 	      "  --metadata_watch=true|false  keep pods by watch between full listings (default true)\n"
 	      "                             or list them every round\n"
 	      "  --max_concurrent_scrapes=N kubelet requests in flight (default 256)\n"
+	      "  --store=DIR                publish self-metrics in the store (docs/STORE.md)\n"
 	      "  --log_level=info|debug     (default info)\n"
 	      "  --bench_parse=FILE         parse a summary --bench_iterations times (1000), print MB/s\n"
 	      "Durations: 500ms, 5s, 1m, 1m30s, 1h.\n", f);
@@ -263,7 +264,8 @@ static void usage(FILE *f)
 int scr_config_parse(int argc, char **argv, struct scr_config *c)
 {
 	enum { O_SOURCE = 256, O_RES, O_INSTANCE, O_OFFSET, O_TIMEOUT, O_ONCE,
-	       O_LOG, O_INFLIGHT, O_BENCH, O_BENCH_N, O_HELP, O_ONCE_META, O_META, O_META_WATCH };
+	       O_LOG, O_INFLIGHT, O_BENCH, O_BENCH_N, O_HELP, O_ONCE_META, O_META, O_META_WATCH,
+	       O_STORE };
 	static const struct option opts[] = {
 		{ "source", required_argument, NULL, O_SOURCE },
 		{ "metric_resolution", required_argument, NULL, O_RES },
@@ -279,6 +281,7 @@ int scr_config_parse(int argc, char **argv, struct scr_config *c)
 		{ "once_metadata", no_argument, NULL, O_ONCE_META },
 		{ "metadata", required_argument, NULL, O_META },
 		{ "metadata_watch", required_argument, NULL, O_META_WATCH },
+		{ "store", required_argument, NULL, O_STORE },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *source = NULL;
@@ -335,6 +338,9 @@ int scr_config_parse(int argc, char **argv, struct scr_config *c)
 			break;
 		case O_ONCE:
 			c->once = 1;
+			break;
+		case O_STORE:
+			c->store_path = optarg;
 			break;
 		case O_ONCE_META:
 			c->once_metadata = 1;

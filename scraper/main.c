@@ -36,6 +36,8 @@
 #include "codec.h"
 #include "hc.h"
 #include "log.h"
+#include "prom.h"
+#include "store.h"
 #include "mq.h"
 #include "scraper.h"
 
@@ -199,9 +201,64 @@ static void send_meta(struct scr_scraper *s, struct hc_batch *m, mqd_t q, const 
 	log_meta(rc ? HC_LOG_WARN : HC_LOG_INFO, m, &mr, what);
 }
 
+/* Self-metrics of the scraper, published in the store after every round. */
+struct scr_selfstats {
+	struct store   *st;
+	struct hc_hist  duration;     /* seconds, first request to last answer */
+	uint64_t        nodes_ok, nodes_failed, bytes, batches_sent, batches_dropped;
+	uint64_t        windows_skipped;
+	double          parse_seconds;
+	struct hc_text  text;
+};
+
+static void publish_stats(struct scr_selfstats *ss, const struct scr_round *r,
+			  int64_t ts_ms)
+{
+	struct hc_text *t = &ss->text;
+
+	if (ss->st == NULL)
+		return;
+	ss->nodes_ok += r->nodes_ok;
+	ss->nodes_failed += r->nodes_failed;
+	ss->bytes += r->bytes;
+	ss->parse_seconds += (double)r->parse_us / 1e6;
+	hc_hist_observe(&ss->duration, (double)r->wall_ms / 1000.0);
+	hc_text_reset(t);
+	hc_prom_histogram(t, "heapster_scraper_duration_seconds",
+			  "Time of one scrape, first kubelet request to last answer.", "",
+			  &ss->duration);
+	hc_prom_gauge(t, "heapster_scraper_last_time_seconds",
+		      "End of the window last scraped.", "", (double)ts_ms / 1000.0);
+	hc_prom_counter(t, "heapster_scraper_node_scrapes_total",
+			"Kubelet scrapes by outcome (a failed node adds no metrics).",
+			"outcome=\"ok\"", (double)ss->nodes_ok);
+	hc_prom_counter(t, "heapster_scraper_node_scrapes_total", NULL,
+			"outcome=\"failed\"", (double)ss->nodes_failed);
+	hc_prom_gauge(t, "heapster_scraper_nodes", "Nodes in the last round by outcome.",
+		      "outcome=\"ok\"", (double)r->nodes_ok);
+	hc_prom_gauge(t, "heapster_scraper_nodes", NULL, "outcome=\"failed\"",
+		      (double)r->nodes_failed);
+	hc_prom_gauge(t, "heapster_scraper_nodes", NULL, "outcome=\"not_ready\"",
+		      (double)r->nodes_skipped);
+	hc_prom_counter(t, "heapster_scraper_bytes_parsed_total",
+			"Summary bytes parsed.", "", (double)ss->bytes);
+	hc_prom_counter(t, "heapster_scraper_parse_seconds_total",
+			"CPU seconds spent parsing summaries.", "", ss->parse_seconds);
+	hc_prom_counter(t, "heapster_scraper_batches_total", "Batches handed to the processor.",
+			"result=\"sent\"", (double)ss->batches_sent);
+	hc_prom_counter(t, "heapster_scraper_batches_total", NULL, "result=\"dropped\"",
+			(double)ss->batches_dropped);
+	hc_prom_counter(t, "heapster_scraper_windows_skipped_total",
+			"Windows skipped because the previous round overran.", "",
+			(double)ss->windows_skipped);
+	if (!t->failed)
+		store_stats_put(ss->st, "scraper", t->buf, t->len);
+}
+
 static int run_loop(struct scr_scraper *s, struct hc_batch *b, struct hc_batch *meta,
 		    const struct scr_config *cfg)
 {
+	static struct scr_selfstats ss;
 	char qname[128];
 	uint64_t sent = 0, dropped = 0, windows_skipped = 0;
 	int64_t end = 0;     /* the current window's end: the batch timestamp */
@@ -213,6 +270,17 @@ static int run_loop(struct scr_scraper *s, struct hc_batch *b, struct hc_batch *
 	if (rc != 0) {
 		hc_error("queue %s: %s", qname, hc_strerror(rc));
 		return 1;
+	}
+	hc_hist_init(&ss.duration, hc_hist_seconds_bounds, HC_ARRAY_LEN(hc_hist_seconds_bounds));
+	if (cfg->store_path != NULL) {
+		struct store_opts so = { .path = cfg->store_path };
+
+		rc = store_open(&so, &ss.st);
+		if (rc != 0) {
+			hc_warn("store %s: %s: self-metrics not published", cfg->store_path,
+				hc_strerror(rc));
+			ss.st = NULL;
+		}
 	}
 	hc_info("scraping %s every %lld ms (offset %lld ms, kubelet timeout %lld ms) into %s",
 		cfg->api_url, (long long)cfg->resolution_ms, (long long)cfg->offset_ms,
@@ -269,9 +337,15 @@ static int run_loop(struct scr_scraper *s, struct hc_batch *b, struct hc_batch *
 			snprintf(what, sizeof(what), "DROPPED: queue %s: %s (%llu dropped so far)",
 				 qname, hc_strerror(rc), (unsigned long long)dropped);
 			log_round(HC_LOG_WARN, b, &r, what);
+			ss.batches_dropped = dropped;
+			ss.windows_skipped = windows_skipped;
+			publish_stats(&ss, &r, b->ts_ms);
 			continue;
 		}
 		sent++;
+		ss.batches_sent = sent;
+		ss.windows_skipped = windows_skipped;
+		publish_stats(&ss, &r, b->ts_ms);
 		snprintf(what, sizeof(what), "sent %llu bytes in %u messages",
 			 (unsigned long long)w.bytes, w.seq);
 		log_round(HC_LOG_INFO, b, &r, what);
@@ -280,6 +354,8 @@ static int run_loop(struct scr_scraper *s, struct hc_batch *b, struct hc_batch *
 		(unsigned long long)sent, (unsigned long long)dropped,
 		(unsigned long long)windows_skipped);
 	mq_close(q);
+	store_close(ss.st);
+	hc_text_free(&ss.text);
 	return 0;
 }
 

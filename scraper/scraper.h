@@ -60,6 +60,7 @@ struct scr_config {
 	int64_t  kubelet_timeout_ms;      /* --kubelet_timeout: the whole per-node deadline */
 	/* process */
 	char     instance[64];            /* --instance: queue names */
+	const char *store_path;           /* --store: where to publish self-metrics, or NULL */
 	int      once;                    /* --once */
 	enum hc_log_level log_level;      /* --log_level */
 	int      max_inflight;            /* --max_concurrent_scrapes */

@@ -584,9 +584,12 @@ def test_self_metrics(procs, tmp):
         status, body = http("GET", pipe.api + "/metrics")
         text = body.decode()
         ok = (status == 200 and "heapster_processor_batches_total" in text and
+              "heapster_scraper_duration_seconds_count" in text and
               'exporter="log-1"' in text and "heapster_api_requests_total" in text)
         return text if ok else None
-    text = wait_for(metrics, 40, "/metrics with the processor, both exporters and the API")
+    text = wait_for(metrics, 40, "/metrics with the scraper, the processor, both exporters and the API")
+    m = re.search(r'^heapster_scraper_node_scrapes_total\{outcome="ok"\} (\d+)', text, re.M)
+    check(m and int(m.group(1)) >= 3, "scraper node counter: %r" % (m and m.group(0)))
     # the processor counted the batches it stored
     m = re.search(r"^heapster_processor_batches_total (\d+)", text, re.M)
     check(m and int(m.group(1)) >= 1, "processor batch counter: %r" % (m and m.group(0)))
