@@ -55,10 +55,13 @@ def wait_for(pred, timeout, what, interval=0.2):
 
 
 def http(method, url, body=None, headers=None, timeout=5):
-    """(status, bytes) of one request; HTTP errors are returned, not raised."""
+    """(status, bytes) of one request; HTTP errors are returned, not raised.
+    https is not verified: tests reach their own servers with test certs."""
+    import ssl
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    ctx = ssl._create_unverified_context() if url.startswith("https") else None
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
+        with urllib.request.urlopen(req, timeout=timeout, context=ctx) as r:
             return r.status, r.read()
     except urllib.error.HTTPError as e:
         return e.code, e.read()
@@ -138,8 +141,9 @@ def sanitizer_errors(text):
 class Influx:
     """A real InfluxDB 1.x on loopback in a temp dir."""
 
-    def __init__(self, procs, tmp, auth=None):
-        """auth=(user, password): authentication on, with that admin user."""
+    def __init__(self, procs, tmp, auth=None, tls=None):
+        """auth=(user, password): authentication on, with that admin user.
+        tls=(cert, key): the HTTP service speaks https only."""
         self.port = free_port()
         rpc = free_port()
         self.auth = auth
@@ -154,10 +158,14 @@ class Influx:
         cfg = re.sub(r'(query-log-enabled|log-enabled) = true', r'\1 = false', cfg)
         if auth:
             cfg = cfg.replace("auth-enabled = false", "auth-enabled = true", 1)
+        if tls:
+            cfg = cfg.replace("https-enabled = false", "https-enabled = true", 1)
+            cfg = re.sub(r'https-certificate = ".*"', 'https-certificate = "%s"' % tls[0], cfg, 1)
+            cfg = re.sub(r'https-private-key = ".*"', 'https-private-key = "%s"' % tls[1], cfg, 1)
         path = os.path.join(tmp, "influxdb.conf")
         with open(path, "w") as f:
             f.write(cfg)
-        self.url = "http://127.0.0.1:%d" % self.port
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
         self.proc = procs.start("influxd", ["influxd", "-config", path],
                                 ready=lambda: http("GET", self.url + "/ping")[0] == 204,
                                 timeout=60)

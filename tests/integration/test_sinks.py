@@ -392,3 +392,35 @@ def test_influxdb_auth_and_retention(procs, tmp):
     check(not any(r.get("name") == "other" for r in dbs), "database created with a wrong password")
     check(pipe.proc.poll() is None and "exited with status" not in pipe.log(),
           "a process died:\n" + pipe.log()[-2000:])
+
+
+def test_influxdb_over_https(procs, tmp):
+    """secure / insecuressl: InfluxDB serving https with a self-signed
+    certificate; with insecuressl the points arrive, without it the
+    certificate is refused and the exporter retries."""
+    import os
+    import subprocess
+    from harness import Influx, Pipeline, Sim, check, http, wait_for
+    cert, key = os.path.join(tmp, "influx.crt"), os.path.join(tmp, "influx.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    influx = Influx(procs, tmp, tls=(cert, key))
+    host = influx.url.split("://", 1)[1]
+    sim = Sim(procs, nodes=2, pods=2)
+    ok = "influxdb:http://%s?db=k8s&secure=true&insecuressl=true" % host
+    strict = "influxdb:http://%s?db=strict&secure=true" % host
+    pipe = Pipeline(procs, tmp, sim.source(), sinks=[ok, strict], resolution="5s")
+    wait_for(lambda: influx.query('SELECT value FROM "cpu/usage" WHERE "type"=\'node\''),
+             40, "points over https with insecuressl")
+
+    def refused():
+        status, body = http("GET", pipe.api + "/metrics")
+        import re
+        m = re.search(r'heapster_exporter_retries_total\{exporter="influxdb-1",sink="influxdb"\} (\d+)',
+                      body.decode())
+        return m and int(m.group(1)) >= 1
+    wait_for(refused, 40, "the exporter that verifies certificates to refuse the self-signed one")
+    dbs = influx.query("SHOW DATABASES", db="")
+    check(not any(r.get("name") == "strict" for r in dbs),
+          "a database was created through an unverified certificate")
