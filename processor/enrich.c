@@ -20,7 +20,11 @@
 #include "hc.h"
 #include "meta.h"
 
-/* Copies label `key` from meta set ms onto set s of b, unless s has it. */
+/*
+ * Copies label `key` from meta set ms onto set s of b; unless `overwrite`,
+ * only where s lacks it.  The API server's pod id and labels overwrite the
+ * kubelet's (a static pod's podRef.uid is its config hash, not its UID).
+ */
 static int copy_label(struct hc_batch *b, uint32_t s, const struct hc_batch *meta,
 		      uint32_t ms, const char *key, int overwrite)
 {
@@ -169,7 +173,7 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		} else {
 			rc = copy_label(b, s, meta, ms, HC_L_CONTAINER_IMAGE, 1);
 			for (size_t i = 0; rc == 0 && i < HC_ARRAY_LEN(pod_labels); i++)
-				rc = copy_label(b, s, meta, ms, pod_labels[i], 0);
+				rc = copy_label(b, s, meta, ms, pod_labels[i], 1);
 			if (rc != 0)
 				return rc;
 		}
@@ -189,7 +193,7 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		if (s < nsets && b->sets[s].type == HC_T_POD &&
 		    hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) == 0) {
 			for (size_t i = 0; i < HC_ARRAY_LEN(pod_labels); i++) {
-				rc = copy_label(b, s, meta, ms, pod_labels[i], 0);
+				rc = copy_label(b, s, meta, ms, pod_labels[i], 1);
 				if (rc != 0)
 					return rc;
 			}
@@ -255,12 +259,16 @@ int proc_enrich_nodes(struct hc_batch *b, const struct hc_batch *meta)
 		for (size_t r = 0; r < HC_ARRAY_LEN(res); r++) {
 			double cap, alloc, x;
 
-			if (!get_num(meta, ms, res[r].cap, &cap) ||
-			    !get_num(meta, ms, res[r].alloc, &alloc))
-				continue;
-			rc = hc_batch_add_float(b, s, res[r].cap, cap);
-			if (rc == 0)
+			int has_cap = get_num(meta, ms, res[r].cap, &cap);
+			int has_alloc = get_num(meta, ms, res[r].alloc, &alloc);
+
+			/* each when known; the ratios only against a known, non-zero
+			 * allocatable */
+			rc = has_cap ? hc_batch_add_float(b, s, res[r].cap, cap) : 0;
+			if (rc == 0 && has_alloc)
 				rc = hc_batch_add_float(b, s, res[r].alloc, alloc);
+			if (!has_alloc)
+				alloc = 0;
 			if (rc == 0 && alloc > 0 && get_num(b, s, res[r].usage, &x))
 				rc = hc_batch_add_float(b, s, res[r].util, x / alloc);
 			if (rc == 0 && alloc > 0 && get_num(b, s, res[r].request, &x))
