@@ -186,3 +186,20 @@ int exp_net_send_datagrams(int fd, struct exp_out *out)
 	}
 	return 0;
 }
+
+int exp_net_send_udp(const char *host, int port, int *fd, struct exp_out *out)
+{
+	int rc;
+
+	if (*fd < 0) {
+		rc = exp_net_connect(host, port, SOCK_DGRAM, 0, fd);
+		if (rc != 0)
+			return rc;
+	}
+	rc = exp_net_send_datagrams(*fd, out);
+	if (rc != 0 && rc != -ECONNREFUSED) {
+		close(*fd);
+		*fd = -1;
+	}
+	return rc;
+}

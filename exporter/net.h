@@ -43,4 +43,12 @@ int exp_net_close_confirmed(int fd, int timeout_ms);
  */
 int exp_net_send_datagrams(int fd, struct exp_out *out);
 
+/*
+ * The UDP sinks' send: connects *fd to host:port first when it is -1, then
+ * sends out's chunks with exp_net_send_datagrams().  An error other than
+ * -ECONNREFUSED (which keeps the socket for the retry) closes *fd and sets
+ * it to -1, so the next call connects again.  0 or a negative code.
+ */
+int exp_net_send_udp(const char *host, int port, int *fd, struct exp_out *out);
+
 #endif

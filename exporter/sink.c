@@ -70,6 +70,21 @@ int exp_buf_append(struct exp_buf *b, const void *p, size_t n)
 	return 0;
 }
 
+int exp_array_grow(void *pp, uint32_t *cap, uint32_t n, size_t size)
+{
+	void *p;
+
+	if (n <= *cap)
+		return 0;
+	memcpy(&p, pp, sizeof(p));
+	p = realloc(p, (size_t)n * size);
+	if (p == NULL)
+		return -ENOMEM;
+	memcpy(pp, &p, sizeof(p));
+	*cap = n;
+	return 0;
+}
+
 void exp_out_init(struct exp_out *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -49,6 +49,13 @@ int  exp_buf_reserve(struct exp_buf *b, size_t n);
 int  exp_buf_append(struct exp_buf *b, const void *p, size_t n);
 
 /*
+ * Grows the array *(T **)pp of `size`-byte elements, with room for *cap, to
+ * room for exactly n when n > *cap (a sink's per-name arrays, sized to a
+ * batch's nnames).  0, or -ENOMEM leaving *pp and *cap as they were.
+ */
+int  exp_array_grow(void *pp, uint32_t *cap, uint32_t n, size_t size);
+
+/*
  * What format() produces and send() consumes: request bodies laid end to
  * end in `buf`; chunk i is buf.data[chunk_end[i-1] .. chunk_end[i]) (from 0
  * for i = 0) and holds chunk_points[i] points.  send() sets chunk_done[i]

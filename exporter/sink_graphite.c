@@ -127,14 +127,8 @@ static int build_names(struct sink_graphite *s, const struct hc_batch *b)
 {
 	int rc;
 
-	if (b->nnames > s->names_cap) {
-		struct graphite_name *p = realloc(s->names, b->nnames * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		s->names = p;
-		s->names_cap = b->nnames;
-	}
+	if (exp_array_grow(&s->names, &s->names_cap, b->nnames, sizeof(*s->names)) != 0)
+		return -ENOMEM;
 	s->ntext.len = 0;
 	for (uint32_t i = 0; i < b->nnames; i++) {
 		const char *name = b->names[i];
@@ -482,23 +476,6 @@ static int send_tcp(struct sink_graphite *s, struct exp_out *out)
 	return rc;
 }
 
-static int send_udp(struct sink_graphite *s, struct exp_out *out)
-{
-	int rc;
-
-	if (s->fd < 0) {
-		rc = exp_net_connect(s->host, s->port, SOCK_DGRAM, 0, &s->fd);
-		if (rc != 0)
-			return rc;
-	}
-	rc = exp_net_send_datagrams(s->fd, out);
-	if (rc != 0 && rc != -ECONNREFUSED) {
-		close(s->fd);
-		s->fd = -1;
-	}
-	return rc;
-}
-
 static int sink_graphite_send(void *state, struct exp_out *out)
 {
 	struct sink_graphite *s = state;
@@ -509,7 +486,8 @@ static int sink_graphite_send(void *state, struct exp_out *out)
 		left += !out->chunk_done[i];
 	if (left == 0)
 		return 0;
-	rc = s->udp ? send_udp(s, out) : send_tcp(s, out);
+	rc = s->udp ? exp_net_send_udp(s->host, s->port, &s->fd, out)
+		    : send_tcp(s, out);
 	if (rc != 0 && hc_ratelimit_ok(&s->rl))
 		hc_warn("graphite sink: %s://%s:%d: %s", s->udp ? "udp" : "tcp",
 			s->host, s->port, hc_strerror(rc));

@@ -305,14 +305,8 @@ static int build_names(struct sink_influx *s, const struct hc_batch *b)
 {
 	int rc;
 
-	if (b->nnames > s->names_cap) {
-		struct influx_name *p = realloc(s->names, b->nnames * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		s->names = p;
-		s->names_cap = b->nnames;
-	}
+	if (exp_array_grow(&s->names, &s->names_cap, b->nnames, sizeof(*s->names)) != 0)
+		return -ENOMEM;
 	s->ntext.len = 0;
 	for (uint32_t i = 0; i < b->nnames; i++) {
 		struct influx_name *nm = &s->names[i];

@@ -148,20 +148,14 @@ static size_t rfc3339(char *dst, int64_t ms)
 /* Builds the escaped, quoted name of every metric of b. */
 static int build_names(struct sink_kafka *s, const struct hc_batch *b)
 {
+	uint32_t ncap = s->names_cap;
 	int rc = 0;
 
-	if (b->nnames > s->names_cap) {
-		uint32_t *o = realloc(s->noff, b->nnames * sizeof(*o)), *l;
-
-		if (o == NULL)
-			return -ENOMEM;
-		s->noff = o;
-		l = realloc(s->nlen, b->nnames * sizeof(*l));
-		if (l == NULL)
-			return -ENOMEM;
-		s->nlen = l;
-		s->names_cap = b->nnames;
-	}
+	rc = exp_array_grow(&s->noff, &ncap, b->nnames, sizeof(*s->noff));
+	if (rc == 0)
+		rc = exp_array_grow(&s->nlen, &s->names_cap, b->nnames, sizeof(*s->nlen));
+	if (rc != 0)
+		return rc;
 	s->names.len = 0;
 	for (uint32_t i = 0; i < b->nnames && rc == 0; i++) {
 		s->noff[i] = (uint32_t)s->names.len;

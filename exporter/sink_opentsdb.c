@@ -103,14 +103,8 @@ static int build_names(struct sink_opentsdb *s, const struct hc_batch *b)
 	size_t tslen = exp_fmt_i64(ts, b->ts_ms / 1000);
 	int rc;
 
-	if (b->nnames > s->names_cap) {
-		struct tsdb_name *p = realloc(s->names, b->nnames * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		s->names = p;
-		s->names_cap = b->nnames;
-	}
+	if (exp_array_grow(&s->names, &s->names_cap, b->nnames, sizeof(*s->names)) != 0)
+		return -ENOMEM;
 	s->ntext.len = 0;
 	for (uint32_t i = 0; i < b->nnames; i++) {
 		const char *name = b->names[i], *kind = kind_name(b->name_kinds[i]);

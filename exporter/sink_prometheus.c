@@ -156,14 +156,8 @@ static int build_names(struct sink_prometheus *s, const struct hc_batch *b)
 	size_t tmp_cap = 0;
 	int rc = 0;
 
-	if (b->nnames > s->names_cap) {
-		struct prom_name *p = realloc(s->names, b->nnames * sizeof(*p));
-
-		if (p == NULL)
-			return -ENOMEM;
-		s->names = p;
-		s->names_cap = b->nnames;
-	}
+	if (exp_array_grow(&s->names, &s->names_cap, b->nnames, sizeof(*s->names)) != 0)
+		return -ENOMEM;
 	s->ntext.len = 0;
 	for (uint32_t i = 0; i < b->nnames && rc == 0; i++) {
 		const char *name = b->names[i];

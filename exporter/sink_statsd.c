@@ -455,20 +455,14 @@ static int influx_tags(struct sink_statsd *s, const struct hc_batch *b, uint32_t
 /* Escaped metric names (influx: with the prefix glued in front). */
 static int build_names(struct sink_statsd *s, const struct hc_batch *b)
 {
+	uint32_t ncap = s->names_cap;
 	int rc = 0;
 
-	if (b->nnames > s->names_cap) {
-		uint32_t *o = realloc(s->noff, b->nnames * sizeof(*o)), *l;
-
-		if (o == NULL)
-			return -ENOMEM;
-		s->noff = o;
-		l = realloc(s->nlen, b->nnames * sizeof(*l));
-		if (l == NULL)
-			return -ENOMEM;
-		s->nlen = l;
-		s->names_cap = b->nnames;
-	}
+	rc = exp_array_grow(&s->noff, &ncap, b->nnames, sizeof(*s->noff));
+	if (rc == 0)
+		rc = exp_array_grow(&s->nlen, &s->names_cap, b->nnames, sizeof(*s->nlen));
+	if (rc != 0)
+		return rc;
 	s->ntext.len = 0;
 	for (uint32_t i = 0; i < b->nnames && rc == 0; i++) {
 		s->noff[i] = (uint32_t)s->ntext.len;
@@ -714,19 +708,9 @@ static int sink_statsd_send(void *state, struct exp_out *out)
 
 	if (out->nchunks == 0)
 		return 0;
-	if (s->fd < 0) {
-		rc = exp_net_connect(s->host, s->port, SOCK_DGRAM, 0, &s->fd);
-		if (rc != 0)
-			goto failed;
-	}
-	rc = exp_net_send_datagrams(s->fd, out);
+	rc = exp_net_send_udp(s->host, s->port, &s->fd, out);
 	if (rc == 0)
 		return 0;
-	if (rc != -ECONNREFUSED) {
-		close(s->fd);
-		s->fd = -1;
-	}
-failed:
 	if (hc_ratelimit_ok(&s->rl))
 		hc_warn("statsd sink: udp://%s:%d: %s", s->host, s->port, hc_strerror(rc));
 	return rc;
