@@ -40,6 +40,8 @@ const char *hc_strerror(int code);
 int64_t hc_now_ms(void);
 /* Milliseconds of CLOCK_MONOTONIC, for durations and deadlines. */
 int64_t hc_mono_ms(void);
+/* Microseconds of CPU time used by the calling thread (benchmark figures). */
+int64_t hc_thread_cpu_us(void);
 
 /*
  * RFC 3339 times.  hc_time_parse() accepts "2026-06-26T10:14:35Z", with

@@ -139,14 +139,13 @@ def main():
             print("processor: sets %s values %s, ms per batch (processors + store write) %s"
                   % (last[-1][0], last[-1][1], [int(s[2]) for s in last]))
         sent = re.findall(r"delivered batch .*?: (\d+) points, (\d+) bytes, format (\d+) ms, "
-                          r"send (\d+) ms, lag (\d+) ms", text)
+                          r"send (\d+) ms, lag (\d+) ms.*?format CPU (\d+) us", text)
         if sent:
             last = sent[-ROUNDS:]
             pts = sum(int(x[0]) for x in last)
-            fmt = sum(int(x[2]) for x in last)
+            fmt = sum(int(x[5]) for x in last) / 1000.0   # CPU ms formatting
             snd = sum(int(x[3]) for x in last)
-            print("exporter: %d points per batch; formatted at %.1f M points per second "
-                  "of formatting; sent in %s ms per batch (%.2f M points/s, the receiver's "
+            print("exporter: %d points per batch; formatted at %.1f M points per CPU second; sent in %s ms per batch (%.2f M points/s, the receiver's "
                   "pace); lag at delivery %s ms"
                   % (pts // len(last), pts / (fmt / 1000) / 1e6 if fmt else float("nan"),
                      [int(x[3]) for x in last], pts / (snd / 1000) / 1e6 if snd else float("nan"),
