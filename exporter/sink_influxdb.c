@@ -375,11 +375,28 @@ static inline int put_point(struct sink_influx *s, struct exp_out *out,
 	return 0;
 }
 
+/* Whether values a and b carry the same extra labels (same keys, values). */
+static int same_labels(const struct hc_batch *b, const struct hc_value *x,
+		       const struct hc_value *y)
+{
+	if (x->labels_n != y->labels_n)
+		return 0;
+	for (uint32_t i = 0; i < x->labels_n; i++) {
+		const struct hc_label *lx = &b->labels[x->labels_off + i];
+		const struct hc_label *ly = &b->labels[y->labels_off + i];
+
+		if (strcmp(lx->key, ly->key) != 0 || strcmp(lx->value, ly->value) != 0)
+			return 0;
+	}
+	return 1;
+}
+
 static int sink_influxdb_format(void *state, const struct hc_batch *b,
 				uint32_t *pos, struct exp_out *out)
 {
 	struct sink_influx *s = state;
 	uint32_t cur = UINT32_MAX, i;
+	const struct hc_value *vt_for = NULL;   /* the value s->valtags was built for */
 	int rc;
 
 	rc = build_names(s, b);
@@ -401,9 +418,15 @@ static int sink_influxdb_format(void *state, const struct hc_batch *b,
 			if (rc != 0)
 				return rc;
 			cur = v->set;
+			vt_for = NULL;
 		}
 		if (v->labels_n) {
-			rc = build_value_tags(s, b, v);
+			/* a filesystem's five metrics share their labels: build once */
+			rc = 0;
+			if (vt_for == NULL || !same_labels(b, v, vt_for)) {
+				rc = build_value_tags(s, b, v);
+				vt_for = v;
+			}
 			if (rc == 0)
 				rc = put_point(s, out, nm, &s->valtags, v);
 		} else {
