@@ -828,6 +828,21 @@ int store_put_batch(struct store *s, struct hc_batch *b,
 		}
 		if (rc != MDB_MAP_FULL)
 			return lmdb_err("put batch", rc);
+		/*
+		 * ensure_room() kept 20% free before this write, so a batch that
+		 * still does not fit while most of the map holds no live data is
+		 * larger than the map can ever take: refuse it rather than drop
+		 * the history for nothing.
+		 */
+		{
+			uint64_t live, file, map;
+
+			if (store_usage(s, &live, &file, &map) == 0 && live < map / 2) {
+				hc_error("store: batch %" PRId64 " is larger than the store "
+					 "can hold: raise --store_size", b->ts_ms);
+				return HC_ERR_TOOBIG;
+			}
+		}
 		rc = make_room(s, stats);
 		if (rc == MDB_NOTFOUND) {
 			hc_error("store: batch %" PRId64 " does not fit in an empty store: "

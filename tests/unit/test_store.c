@@ -290,10 +290,15 @@ static void test_map_full_drops_oldest(void **state)
 	assert_int_equal(info.ts_ms, T0 + 199 * RES);
 	store_read_end(t);
 	store_close(w);
-	/* a batch bigger than the whole map is refused with a clear error */
+	/* a batch bigger than the whole map is refused with a clear error,
+	 * and the history stays */
 	w = open_store(0, 3600000, 2 << 20);
 	make_batch(&b, T0 + 300 * RES, 20000, 0);
 	assert_int_equal(store_put_batch(w, &b, &ps), HC_ERR_TOOBIG);
+	assert_int_equal(store_read_begin(w, &t), 0);
+	assert_int_equal(store_latest(t, STORE_SHORT, &info), 0);
+	assert_int_equal(info.ts_ms, T0 + 199 * RES);
+	store_read_end(t);
 	/* and the store still works afterwards */
 	make_batch(&b, T0 + 301 * RES, 2, 0);
 	assert_int_equal(store_put_batch(w, &b, &ps), 0);
