@@ -107,11 +107,19 @@ $(foreach m,scraper processor exporter,$(eval $(call module_archive,$(m))))
 $(B)/libapiutil.a: $(B)/obj/apiserver/api_util.o
 	ar rcs $@ $^
 
-UNIT_LIBS := $(B)/libscraper.a $(B)/libprocessor.a $(B)/libexporter.a $(B)/libapiutil.a $(B)/libhc.a
+# Helpers shared by unit tests (fixtures, fake servers): tests/unit/util_*.c.
+TESTUTIL_SRC := $(wildcard tests/unit/util_*.c)
+$(B)/obj/tests/unit/util_%.o: tests/unit/util_%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -Iapiserver -Itests/unit -MMD -MP -c $< -o $@
+$(B)/libtestutil.a: $(TESTUTIL_SRC:%.c=$(B)/obj/%.o)
+	ar rcs $@ $^
+
+UNIT_LIBS := $(B)/libtestutil.a $(B)/libscraper.a $(B)/libprocessor.a $(B)/libexporter.a $(B)/libapiutil.a $(B)/libhc.a
 
 $(B)/tests/%: tests/unit/%.c $(UNIT_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -Iapiserver -o $@ $< \
+	$(CC) $(CFLAGS) -Iscraper -Iprocessor -Iexporter -Iapiserver -Itests/unit -o $@ $< \
 	    $(UNIT_LIBS) \
 	    $(LDFLAGS) -lcmocka $(EXPORTER_LIBS) -lssl -lcrypto $(LIBS)
 
