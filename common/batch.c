@@ -52,7 +52,8 @@ char *hc_arena_strndup(struct hc_arena *a, const char *s, size_t len)
 
 	if (p == NULL)
 		return NULL;
-	memcpy(p, s, len);
+	if (len > 0)   /* an empty msgpack string may come with a NULL pointer */
+		memcpy(p, s, len);
 	p[len] = '\0';
 	return p;
 }
@@ -527,7 +528,8 @@ int hc_batch_add_labeled(struct hc_batch *b, uint32_t set, uint32_t name,
 	v = hc_batch_add(b, set, name);
 	if (v == NULL)
 		return -ENOMEM;
-	memcpy(&b->labels[b->nlabels], labels, n * sizeof(*labels));
+	if (n > 0)
+		memcpy(&b->labels[b->nlabels], labels, n * sizeof(*labels));
 	v->labels_off = b->nlabels;
 	v->labels_n = n;
 	b->nlabels += n;

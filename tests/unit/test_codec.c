@@ -234,6 +234,21 @@ static void test_labels_relocate(void **state)
 	hc_batch_free(&b);
 }
 
+/* An empty msgpack string may arrive as (NULL, 0): it must copy as "". */
+static void test_empty_strings(void **state)
+{
+	struct hc_batch b;
+	const char *e;
+
+	(void)state;
+	assert_int_equal(hc_batch_init(&b), 0);
+	e = hc_batch_str(&b, NULL, 0);
+	assert_non_null(e);
+	assert_string_equal(e, "");
+	assert_int_equal(hc_batch_add_labeled(&b, 0, HC_M_FS_USAGE, NULL, 0, HC_INT, 1, 0), 0);
+	hc_batch_free(&b);
+}
+
 static void test_map_delete(void **state)
 {
 	struct hc_map m;
@@ -270,6 +285,7 @@ int main(void)
 		cmocka_unit_test(test_through_queue),
 		cmocka_unit_test(test_labels_relocate),
 		cmocka_unit_test(test_map_delete),
+		cmocka_unit_test(test_empty_strings),
 	};
 	return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }
