@@ -31,80 +31,11 @@
 #include "sink.h"
 #include "sink_graphite.h"
 #include "uri.h"
+#include "util_sink.h"
 
 #define TS 1700000000000LL
 
 static const struct exp_sink_ops *ops = &sink_graphite_ops;
-
-static void *sink_new(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	assert_int_equal(ops->init(&u, &s), 0);
-	assert_non_null(s);
-	return s;
-}
-
-static int sink_init_rc(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-	int rc;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	rc = ops->init(&u, &s);
-	ops->close(s);
-	return rc;
-}
-
-/* Formats all of b, window by window; returns the text (caller frees). */
-static char *format_all(const char *spec, const struct hc_batch *b,
-			struct exp_out *out, int *windows)
-{
-	void *s = sink_new(spec);
-	struct exp_buf all;
-	uint32_t pos = 0;
-	int w = 0;
-
-	exp_buf_init(&all);
-	do {
-		uint32_t before = pos;
-
-		exp_out_reset(out);
-		assert_int_equal(ops->format(s, b, &pos, out), 0);
-		assert_true(pos > before || pos == b->nvals);
-		assert_int_equal(exp_buf_append(&all, out->buf.data, out->buf.len), 0);
-		w++;
-	} while (pos < b->nvals);
-	assert_int_equal(exp_buf_append(&all, "", 1), 0);
-	ops->close(s);
-	if (windows)
-		*windows = w;
-	return all.data;
-}
-
-static uint32_t add_set(struct hc_batch *b, const char *key)
-{
-	uint32_t idx;
-
-	assert_int_equal(hc_batch_set(b, key, strlen(key), &idx, NULL), 0);
-	return idx;
-}
-
-static void label(struct hc_batch *b, uint32_t set, const char *k, const char *v)
-{
-	assert_int_equal(hc_batch_label(b, set, k, v), 0);
-}
-
-static uint32_t custom_name(struct hc_batch *b, const char *name)
-{
-	uint32_t id;
-
-	assert_int_equal(hc_batch_name(b, name, strlen(name), HC_GAUGE, &id), 0);
-	return id;
-}
 
 /* One set of every entity type, plus one without a type. */
 static void build_paths(struct hc_batch *b)
@@ -116,53 +47,53 @@ static void build_paths(struct hc_batch *b)
 
 	assert_int_equal(hc_batch_init(b), 0);
 	hc_batch_reset(b, TS);
-	s = add_set(b, "namespace:kube-system/pod:dns-1/container:dns");
-	label(b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
-	label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
-	label(b, s, HC_L_POD_NAME, "dns-1");
-	label(b, s, HC_L_CONTAINER_NAME, "dns");
-	label(b, s, HC_L_NODENAME, "node-1");
-	label(b, s, HC_L_HOSTNAME, "node-1.example");
-	label(b, s, HC_L_LABELS, "app:dns,tier:web");
+	s = ut_add_set(b, "namespace:kube-system/pod:dns-1/container:dns");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
+	ut_label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
+	ut_label(b, s, HC_L_POD_NAME, "dns-1");
+	ut_label(b, s, HC_L_CONTAINER_NAME, "dns");
+	ut_label(b, s, HC_L_NODENAME, "node-1");
+	ut_label(b, s, HC_L_HOSTNAME, "node-1.example");
+	ut_label(b, s, HC_L_LABELS, "app:dns,tier:web");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 123), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_PAGE_FAULTS_RATE, 0.5), 0);
 	assert_int_equal(hc_batch_add_labeled(b, s, HC_M_FS_USAGE, root, 1, HC_INT, 4096, 0), 0);
 	assert_int_equal(hc_batch_add_labeled(b, s, HC_M_FS_USAGE, logs, 1, HC_INT, 12, 0), 0);
 
 	/* a pod whose name has a dot and whose set has no hostname */
-	s = add_set(b, "namespace:default/pod:web.v2");
-	label(b, s, HC_L_TYPE, HC_TYPE_POD);
-	label(b, s, HC_L_NAMESPACE_NAME, "default");
-	label(b, s, HC_L_POD_NAME, "web.v2");
-	label(b, s, HC_L_NODENAME, "node-2");
+	s = ut_add_set(b, "namespace:default/pod:web.v2");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_POD);
+	ut_label(b, s, HC_L_NAMESPACE_NAME, "default");
+	ut_label(b, s, HC_L_POD_NAME, "web.v2");
+	ut_label(b, s, HC_L_NODENAME, "node-2");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_MEM_WORKING_SET, 1000), 0);
 
-	s = add_set(b, "node:node-1/container:kubelet");
-	label(b, s, HC_L_TYPE, HC_TYPE_SYS_CONTAINER);
-	label(b, s, HC_L_CONTAINER_NAME, "kubelet");
-	label(b, s, HC_L_HOSTNAME, "node-1.example");
+	s = ut_add_set(b, "node:node-1/container:kubelet");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_SYS_CONTAINER);
+	ut_label(b, s, HC_L_CONTAINER_NAME, "kubelet");
+	ut_label(b, s, HC_L_HOSTNAME, "node-1.example");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 7), 0);
 
-	s = add_set(b, "node:node-1");
-	label(b, s, HC_L_TYPE, HC_TYPE_NODE);
-	label(b, s, HC_L_NODENAME, "node-1");
-	label(b, s, HC_L_HOSTNAME, "node-1.example");
+	s = ut_add_set(b, "node:node-1");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_NODE);
+	ut_label(b, s, HC_L_NODENAME, "node-1");
+	ut_label(b, s, HC_L_HOSTNAME, "node-1.example");
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_NODE_CAPACITY, 8e9), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_CPU_NODE_UTILIZATION, 0.25), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_NODE_UTILIZATION, NAN), 0);
 	assert_int_equal(hc_batch_add_labeled(b, s, HC_M_ACC_DUTY_CYCLE, gpu, 2, HC_INT, 70, 0), 0);
 
-	s = add_set(b, "namespace:kube-system");
-	label(b, s, HC_L_TYPE, HC_TYPE_NS);
-	label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
+	s = ut_add_set(b, "namespace:kube-system");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_NS);
+	ut_label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 500), 0);
 
-	s = add_set(b, "cluster");
-	label(b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
+	s = ut_add_set(b, "cluster");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, -2000), 0);
 
-	s = add_set(b, "weird");
-	assert_int_equal(hc_batch_add_float(b, s, custom_name(b, "custom/a b;c"), 1.5), 0);
+	s = ut_add_set(b, "weird");
+	assert_int_equal(hc_batch_add_float(b, s, ut_custom_name(b, "custom/a b;c"), 1.5), 0);
 }
 
 #define C "kubernetes.nodes.node-1_example.pods.kube-system.dns-1.containers.dns."
@@ -190,7 +121,7 @@ static void test_paths(void **st)
 	(void)st;
 	build_paths(&b);
 	exp_out_init(&out);
-	txt = format_all("graphite:tcp://127.0.0.1:2003", &b, &out, NULL);
+	txt = ut_format_all(ops, "graphite:tcp://127.0.0.1:2003", &b, &out, NULL);
 	assert_string_equal(txt, paths_expected);
 	assert_int_equal(out.points, 12);
 	assert_int_equal(out.skipped, 1);          /* the NaN */
@@ -199,7 +130,7 @@ static void test_paths(void **st)
 	free(txt);
 	/* grouped, and with the default URL: the same text */
 	assert_int_equal(hc_batch_group(&b), 0);
-	txt = format_all("graphite", &b, &out, NULL);
+	txt = ut_format_all(ops, "graphite", &b, &out, NULL);
 	assert_string_equal(txt, paths_expected);
 	free(txt);
 	exp_out_free(&out);
@@ -216,18 +147,18 @@ static void test_prefix(void **st)
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, 1700000004999LL);     /* seconds are truncated */
-	s = add_set(&b, "cluster");
-	label(&b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
+	s = ut_add_set(&b, "cluster");
+	ut_label(&b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
 	assert_int_equal(hc_batch_add_int(&b, s, HC_M_MEM_USAGE, 5), 0);
 	exp_out_init(&out);
-	txt = format_all("graphite:tcp://h:1?prefix=k8s.prod", &b, &out, NULL);
+	txt = ut_format_all(ops, "graphite:tcp://h:1?prefix=k8s.prod", &b, &out, NULL);
 	assert_string_equal(txt, "k8s.prod.cluster.memory.usage 5 1700000004\n");
 	free(txt);
 	/* an empty prefix means Heapster's default; blanks cannot enter a path */
-	txt = format_all("graphite:tcp://h:1?prefix=", &b, &out, NULL);
+	txt = ut_format_all(ops, "graphite:tcp://h:1?prefix=", &b, &out, NULL);
 	assert_string_equal(txt, "kubernetes.cluster.memory.usage 5 1700000004\n");
 	free(txt);
-	txt = format_all("graphite:tcp://h:1?prefix=a%20b", &b, &out, NULL);
+	txt = ut_format_all(ops, "graphite:tcp://h:1?prefix=a%20b", &b, &out, NULL);
 	assert_string_equal(txt, "a_b.cluster.memory.usage 5 1700000004\n");
 	free(txt);
 	exp_out_free(&out);
@@ -246,21 +177,12 @@ static void build_big(struct hc_batch *b)
 		uint32_t s;
 
 		snprintf(keys[k], sizeof(keys[k]), "n%d", k);
-		s = add_set(b, keys[k]);
-		label(b, s, HC_L_TYPE, HC_TYPE_NODE);
-		label(b, s, HC_L_HOSTNAME, keys[k]);
+		s = ut_add_set(b, keys[k]);
+		ut_label(b, s, HC_L_TYPE, HC_TYPE_NODE);
+		ut_label(b, s, HC_L_HOSTNAME, keys[k]);
 		for (int i = 0; i < (k < 100 ? 250 : 1); i++)
 			assert_int_equal(hc_batch_add_int(b, s, HC_M_MEM_USAGE, v++), 0);
 	}
-}
-
-static uint32_t count_lines(const char *p, size_t n)
-{
-	uint32_t lines = 0;
-
-	for (size_t i = 0; i < n; i++)
-		lines += p[i] == '\n';
-	return lines;
 }
 
 static void test_tcp_chunks(void **st)
@@ -273,7 +195,7 @@ static void test_tcp_chunks(void **st)
 	(void)st;
 	build_big(&b);
 	exp_out_init(&out);
-	s = sink_new("graphite:tcp://h:2003");
+	s = ut_sink_new(ops, "graphite:tcp://h:2003");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	/* one window: 10,000-line chunks */
 	assert_int_equal(pos, 25001);
@@ -281,7 +203,7 @@ static void test_tcp_chunks(void **st)
 	assert_int_equal(out.chunk_points[0], SINK_GRAPHITE_TCP_CHUNK);
 	assert_int_equal(out.chunk_points[1], SINK_GRAPHITE_TCP_CHUNK);
 	assert_int_equal(out.chunk_points[2], 5001);
-	assert_int_equal(count_lines(out.buf.data, out.chunk_end[0]), 10000);
+	assert_int_equal(ut_count_lines(out.buf.data, out.chunk_end[0]), 10000);
 	assert_memory_equal(out.buf.data + out.chunk_end[0],
 			    "kubernetes.nodes.n40.memory.usage 10000 1700000000\n", 51);
 	assert_memory_equal(out.buf.data + out.buf.len - 52,
@@ -300,8 +222,8 @@ static void test_udp_datagrams(void **st)
 	(void)st;
 	build_big(&b);
 	exp_out_init(&out);
-	tcp = format_all("graphite:tcp://h:2003", &b, &out, NULL);
-	udp = format_all("graphite:udp://h:2003", &b, &out, NULL);
+	tcp = ut_format_all(ops, "graphite:tcp://h:2003", &b, &out, NULL);
+	udp = ut_format_all(ops, "graphite:udp://h:2003", &b, &out, NULL);
 	/* the same lines, only cut differently */
 	assert_string_equal(tcp, udp);
 	assert_true(out.nchunks > 500);
@@ -317,7 +239,7 @@ static void test_udp_datagrams(void **st)
 			assert_true(len + nl > EXP_NET_UDP_MAX);
 		}
 		assert_int_equal(out.buf.data[out.chunk_end[i] - 1], '\n');
-		assert_int_equal(count_lines(out.buf.data + start, len), out.chunk_points[i]);
+		assert_int_equal(ut_count_lines(out.buf.data + start, len), out.chunk_points[i]);
 	}
 	free(tcp);
 	free(udp);
@@ -328,11 +250,11 @@ static void test_udp_datagrams(void **st)
 static void test_options(void **st)
 {
 	(void)st;
-	assert_int_equal(sink_init_rc("graphite:tcp://h:2003?prefix=x&confirm=false"), 0);
-	assert_int_equal(sink_init_rc("graphite:udp://h"), 0);
-	assert_int_equal(sink_init_rc("graphite:http://h:2003"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("graphite:h:2003"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("graphite:tcp://h:2003?confirm=perhaps"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "graphite:tcp://h:2003?prefix=x&confirm=false"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "graphite:udp://h"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "graphite:http://h:2003"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "graphite:h:2003"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "graphite:tcp://h:2003?confirm=perhaps"), HC_ERR_CONFIG);
 }
 
 /* ---- transport ---------------------------------------------------------- */
@@ -385,11 +307,7 @@ static int bound_socket(int type, int *port)
 
 static void format_window(void *s, const struct hc_batch *b, struct exp_out *out)
 {
-	uint32_t pos = 0;
-
-	exp_out_reset(out);
-	assert_int_equal(ops->format(s, b, &pos, out), 0);
-	assert_int_equal(pos, b->nvals);
+	assert_int_equal(ut_format_window(ops, s, b, out), b->nvals);
 }
 
 static void test_send_tcp_confirmed(void **st)
@@ -407,7 +325,7 @@ static void test_send_tcp_confirmed(void **st)
 	assert_int_equal(listen(p.fd, 4), 0);
 	assert_int_equal(pthread_create(&p.th, NULL, tcp_peer_main, &p), 0);
 	snprintf(spec, sizeof(spec), "graphite:tcp://127.0.0.1:%d", p.port);
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	format_window(s, &b, &out);
 	assert_int_equal(ops->send(s, &out), 0);
 	for (uint32_t i = 0; i < out.nchunks; i++)
@@ -442,7 +360,7 @@ static void test_send_tcp_persistent(void **st)
 	assert_int_equal(listen(p.fd, 4), 0);
 	assert_int_equal(pthread_create(&p.th, NULL, tcp_peer_main, &p), 0);
 	snprintf(spec, sizeof(spec), "graphite:tcp://127.0.0.1:%d?confirm=false", p.port);
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	format_window(s, &b, &out);
 	assert_int_equal(ops->send(s, &out), 0);
 	format_window(s, &b, &out);
@@ -470,7 +388,7 @@ static void test_send_tcp_unreachable(void **st)
 	exp_out_init(&out);
 	fd = bound_socket(SOCK_STREAM, &port);       /* bound, not listening */
 	snprintf(spec, sizeof(spec), "graphite:tcp://127.0.0.1:%d", port);
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	format_window(s, &b, &out);
 	assert_int_equal(ops->send(s, &out), -ECONNREFUSED);
 	assert_int_equal(out.chunk_done[0], 0);
@@ -497,7 +415,7 @@ static void test_send_udp(void **st)
 	fd = bound_socket(SOCK_DGRAM, &port);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	snprintf(spec, sizeof(spec), "graphite:udp://127.0.0.1:%d", port);
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	/* a small window, so that the receive buffer holds it all */
 	{
 		struct hc_batch small;
@@ -540,7 +458,7 @@ static void test_send_udp_refused(void **st)
 	fd = bound_socket(SOCK_DGRAM, &port);
 	close(fd);                         /* nobody there: ICMP port unreachable */
 	snprintf(spec, sizeof(spec), "graphite:udp://127.0.0.1:%d", port);
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	format_window(s, &b, &out);
 	rc = ops->send(s, &out);
 	assert_int_equal(rc, -ECONNREFUSED);

@@ -32,84 +32,13 @@
 #include "sink.h"
 #include "sink_influxdb.h"
 #include "uri.h"
+#include "util_sink.h"
 
 #define TS 1700000000000LL
 
+static const struct exp_sink_ops *ops = &sink_influxdb_ops;
+
 /* ---- helpers ------------------------------------------------------------ */
-
-static void *sink_new(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	assert_int_equal(sink_influxdb_ops.init(&u, &s), 0);
-	assert_non_null(s);
-	return s;
-}
-
-static int sink_init_rc(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-	int rc;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	rc = sink_influxdb_ops.init(&u, &s);
-	sink_influxdb_ops.close(s);
-	return rc;
-}
-
-/*
- * Formats all of b with the sink of `spec`, window after window, and
- * returns the concatenated text (caller frees).  *out keeps the counters of
- * the last window; *windows counts them.
- */
-static char *format_all(const char *spec, const struct hc_batch *b,
-			struct exp_out *out, int *windows)
-{
-	void *s = sink_new(spec);
-	struct exp_buf all;
-	uint32_t pos = 0;
-	int w = 0;
-
-	exp_buf_init(&all);
-	do {
-		uint32_t before = pos;
-
-		exp_out_reset(out);
-		assert_int_equal(sink_influxdb_ops.format(s, b, &pos, out), 0);
-		assert_true(pos > before || pos == b->nvals);
-		assert_int_equal(exp_buf_append(&all, out->buf.data, out->buf.len), 0);
-		w++;
-	} while (pos < b->nvals);
-	assert_int_equal(exp_buf_append(&all, "", 1), 0);
-	sink_influxdb_ops.close(s);
-	if (windows)
-		*windows = w;
-	return all.data;
-}
-
-static uint32_t add_set(struct hc_batch *b, const char *key)
-{
-	uint32_t idx;
-
-	assert_int_equal(hc_batch_set(b, key, strlen(key), &idx, NULL), 0);
-	return idx;
-}
-
-static void label(struct hc_batch *b, uint32_t set, const char *k, const char *v)
-{
-	assert_int_equal(hc_batch_label(b, set, k, v), 0);
-}
-
-static uint32_t custom_name(struct hc_batch *b, const char *name)
-{
-	uint32_t id;
-
-	assert_int_equal(hc_batch_name(b, name, strlen(name), HC_GAUGE, &id), 0);
-	return id;
-}
 
 /*
  * The reference batch: a container with every kind of label Heapster set
@@ -123,37 +52,26 @@ static void build_basic(struct hc_batch *b)
 
 	assert_int_equal(hc_batch_init(b), 0);
 	hc_batch_reset(b, TS);
-	c = add_set(b, "namespace:kube-system/pod:dns-1/container:dns");
-	label(b, c, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
-	label(b, c, HC_L_NAMESPACE_NAME, "kube-system");
-	label(b, c, HC_L_NAMESPACE_ID, "ns-uid");
-	label(b, c, HC_L_POD_NAME, "dns-1");
-	label(b, c, HC_L_POD_ID, "pod-uid");
-	label(b, c, HC_L_CONTAINER_NAME, "dns");
-	label(b, c, HC_L_CONTAINER_IMAGE, "");
-	label(b, c, HC_L_LABELS, "app:dns,tier:web");
-	label(b, c, HC_L_NODENAME, "node-1");
-	label(b, c, HC_L_HOSTNAME, "node-1.example");
-	label(b, c, HC_L_HOST_ID, "i-123");
+	c = ut_add_dns_container(b);
 	assert_int_equal(hc_batch_add_int(b, c, HC_M_CPU_USAGE_RATE, 123), 0);
 	assert_int_equal(hc_batch_add_int(b, c, HC_M_MEM_USAGE, 456), 0);
 	assert_int_equal(hc_batch_add_float(b, c, HC_M_MEM_PAGE_FAULTS_RATE, 0.5), 0);
 	assert_int_equal(hc_batch_add_int(b, c, HC_M_CPU_USAGE, 1000000), 0);
 	assert_int_equal(hc_batch_add_int(b, c, HC_M_UPTIME, 5000), 0);
 
-	n = add_set(b, "node:node-1");
-	label(b, n, HC_L_TYPE, HC_TYPE_NODE);
-	label(b, n, HC_L_NODENAME, "node-1");
-	label(b, n, HC_L_HOSTNAME, "node-1.example");
-	label(b, n, HC_L_HOST_ID, "i-123");
+	n = ut_add_set(b, "node:node-1");
+	ut_label(b, n, HC_L_TYPE, HC_TYPE_NODE);
+	ut_label(b, n, HC_L_NODENAME, "node-1");
+	ut_label(b, n, HC_L_HOSTNAME, "node-1.example");
+	ut_label(b, n, HC_L_HOST_ID, "i-123");
 	assert_int_equal(hc_batch_add_float(b, n, HC_M_CPU_NODE_UTILIZATION, 0.25), 0);
 	assert_int_equal(hc_batch_add_float(b, n, HC_M_MEM_NODE_CAPACITY, 8e9), 0);
 	assert_int_equal(hc_batch_add_labeled(b, n, HC_M_FS_USAGE, fs, 1, HC_INT, 4096, 0), 0);
 	assert_int_equal(hc_batch_add_int(b, n, HC_M_NET_RX, 777), 0);
 	assert_int_equal(hc_batch_add_float(b, n, HC_M_NET_RX_RATE, 12.5), 0);
 
-	cl = add_set(b, "cluster");
-	label(b, cl, HC_L_TYPE, HC_TYPE_CLUSTER);
+	cl = ut_add_set(b, "cluster");
+	ut_label(b, cl, HC_L_TYPE, HC_TYPE_CLUSTER);
 	assert_int_equal(hc_batch_add_int(b, cl, HC_M_CPU_USAGE_RATE, 2000), 0);
 }
 
@@ -185,7 +103,7 @@ static void test_basic(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	txt = format_all("influxdb:http://127.0.0.1:8086", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://127.0.0.1:8086", &b, &out, NULL);
 	assert_string_equal(txt, basic_expected);
 	assert_int_equal(out.points, 11);
 	assert_int_equal(out.nchunks, 1);
@@ -197,7 +115,7 @@ static void test_basic(void **st)
 
 	/* a grouped batch formats the same; so does a second run of one state */
 	assert_int_equal(hc_batch_group(&b), 0);
-	txt = format_all("influxdb:http://127.0.0.1:8086", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://127.0.0.1:8086", &b, &out, NULL);
 	assert_string_equal(txt, basic_expected);
 	free(txt);
 	exp_out_free(&out);
@@ -227,10 +145,10 @@ static void test_withfields(void **st)
 
 	(void)st;
 	build_basic(&b);
-	s = add_set(&b, "cluster");
-	assert_int_equal(hc_batch_add_float(&b, s, custom_name(&b, "custom/a b/c=d"), 1.5), 0);
+	s = ut_add_set(&b, "cluster");
+	assert_int_equal(hc_batch_add_float(&b, s, ut_custom_name(&b, "custom/a b/c=d"), 1.5), 0);
 	exp_out_init(&out);
-	txt = format_all("influxdb:http://h:8086?withfields=true", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://h:8086?withfields=true", &b, &out, NULL);
 	assert_string_equal(txt, want);
 	free(txt);
 	exp_out_free(&out);
@@ -258,12 +176,12 @@ static void test_disable_counter_metrics(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	txt = format_all("influxdb:http://h:8086?disable_counter_metrics=true", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://h:8086?disable_counter_metrics=true", &b, &out, NULL);
 	assert_string_equal(txt, want);
 	assert_int_equal(out.filtered, 2);
 	assert_int_equal(out.points, 9);
 	free(txt);
-	txt = format_all("influxdb:http://h:8086?disable_counter_metrics=false", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://h:8086?disable_counter_metrics=false", &b, &out, NULL);
 	assert_string_equal(txt, basic_expected);
 	free(txt);
 	exp_out_free(&out);
@@ -284,19 +202,19 @@ static void test_escaping(void **st)
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, TS);
-	s = add_set(&b, "namespace:a b/pod:c,d=e");
-	label(&b, s, HC_L_TYPE, HC_TYPE_POD);
-	label(&b, s, HC_L_NAMESPACE_NAME, "a b");
-	label(&b, s, HC_L_POD_NAME, "c,d=e");
-	label(&b, s, "weird key=x", "v");
-	label(&b, s, "back", "ends\\\\");    /* trailing backslashes: dropped */
-	label(&b, s, "in\\side", "a\\,b");
-	label(&b, s, "nl", "two\nlines");
-	label(&b, s, "cluster_name", "replaced-by-the-option");
-	label(&b, s, "", "empty-key");
-	assert_int_equal(hc_batch_add_float(&b, s, custom_name(&b, "custom/my metric,x=1"), 1.5), 0);
+	s = ut_add_set(&b, "namespace:a b/pod:c,d=e");
+	ut_label(&b, s, HC_L_TYPE, HC_TYPE_POD);
+	ut_label(&b, s, HC_L_NAMESPACE_NAME, "a b");
+	ut_label(&b, s, HC_L_POD_NAME, "c,d=e");
+	ut_label(&b, s, "weird key=x", "v");
+	ut_label(&b, s, "back", "ends\\\\");    /* trailing backslashes: dropped */
+	ut_label(&b, s, "in\\side", "a\\,b");
+	ut_label(&b, s, "nl", "two\nlines");
+	ut_label(&b, s, "cluster_name", "replaced-by-the-option");
+	ut_label(&b, s, "", "empty-key");
+	assert_int_equal(hc_batch_add_float(&b, s, ut_custom_name(&b, "custom/my metric,x=1"), 1.5), 0);
 	exp_out_init(&out);
-	txt = format_all("influxdb:http://h:8086?cluster_name=my%20cluster", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://h:8086?cluster_name=my%20cluster", &b, &out, NULL);
 	assert_string_equal(txt, want);
 	free(txt);
 	exp_out_free(&out);
@@ -313,14 +231,14 @@ static void test_cluster_name(void **st)
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, TS);
-	s = add_set(&b, "cluster");
+	s = ut_add_set(&b, "cluster");
 	assert_int_equal(hc_batch_add_int(&b, s, HC_M_CPU_USAGE_RATE, 1), 0);
 	exp_out_init(&out);
 	/* an empty cluster_name is an empty tag: left out, as every empty tag */
-	txt = format_all("influxdb:http://h:8086?cluster_name=", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://h:8086?cluster_name=", &b, &out, NULL);
 	assert_string_equal(txt, "cpu/usage_rate value=1i 1700000000000\n");
 	free(txt);
-	txt = format_all("influxdb:http://h:8086?cluster_name=prod", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://h:8086?cluster_name=prod", &b, &out, NULL);
 	assert_string_equal(txt, "cpu/usage_rate,cluster_name=prod value=1i 1700000000000\n");
 	free(txt);
 	exp_out_free(&out);
@@ -354,15 +272,15 @@ static void test_labeled(void **st)
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, TS);
-	s = add_set(&b, "namespace:ns/pod:p/container:c");
-	label(&b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
-	label(&b, s, HC_L_NAMESPACE_NAME, "ns");
-	label(&b, s, HC_L_CONTAINER_NAME, "c");
+	s = ut_add_set(&b, "namespace:ns/pod:p/container:c");
+	ut_label(&b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
+	ut_label(&b, s, HC_L_NAMESPACE_NAME, "ns");
+	ut_label(&b, s, HC_L_CONTAINER_NAME, "c");
 	assert_int_equal(hc_batch_add_labeled(&b, s, HC_M_FS_USAGE, vol, 4, HC_INT, 10, 0), 0);
 	assert_int_equal(hc_batch_add_labeled(&b, s, HC_M_ACC_DUTY_CYCLE, acc, 3, HC_INT, 70, 0), 0);
 	assert_int_equal(hc_batch_add_int(&b, s, HC_M_MEM_USAGE, 1), 0);
 	exp_out_init(&out);
-	txt = format_all("influxdb:http://h:8086", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://h:8086", &b, &out, NULL);
 	assert_string_equal(txt, want);
 	free(txt);
 	exp_out_free(&out);
@@ -388,19 +306,19 @@ static void test_int_float(void **st)
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, TS);
-	s = add_set(&b, "cluster");
+	s = ut_add_set(&b, "cluster");
 	assert_int_equal(hc_batch_add_int(&b, s, HC_M_RESTART_COUNT, -3), 0);
 	assert_int_equal(hc_batch_add_int(&b, s, HC_M_CPU_USAGE_RATE, INT64_MAX), 0);
 	assert_int_equal(hc_batch_add_int(&b, s, HC_M_MEM_USAGE, INT64_MIN), 0);
 	assert_int_equal(hc_batch_add_float(&b, s, HC_M_CPU_NODE_UTILIZATION, NAN), 0);
 	assert_int_equal(hc_batch_add_float(&b, s, HC_M_MEM_NODE_CAPACITY, 1e20), 0);
 	assert_int_equal(hc_batch_add_float(&b, s, HC_M_MEM_NODE_UTILIZATION, INFINITY), 0);
-	assert_int_equal(hc_batch_add_float(&b, s, custom_name(&b, "custom/tiny"), 1e-7), 0);
-	assert_int_equal(hc_batch_add_float(&b, s, custom_name(&b, "custom/third"), 1.0 / 3), 0);
+	assert_int_equal(hc_batch_add_float(&b, s, ut_custom_name(&b, "custom/tiny"), 1e-7), 0);
+	assert_int_equal(hc_batch_add_float(&b, s, ut_custom_name(&b, "custom/third"), 1.0 / 3), 0);
 	assert_int_equal(hc_batch_add_float(&b, s, HC_M_CPU_NODE_RESERVATION, 0.0), 0);
-	assert_int_equal(hc_batch_add_float(&b, s, custom_name(&b, "custom/int_as_float"), 42.0), 0);
+	assert_int_equal(hc_batch_add_float(&b, s, ut_custom_name(&b, "custom/int_as_float"), 42.0), 0);
 	exp_out_init(&out);
-	txt = format_all("influxdb:http://h:8086", &b, &out, NULL);
+	txt = ut_format_all(ops, "influxdb:http://h:8086", &b, &out, NULL);
 	assert_string_equal(txt, want);
 	assert_int_equal(out.skipped, 2);      /* NaN and infinity */
 	assert_int_equal(out.points, 8);
@@ -413,13 +331,13 @@ static void test_empty(void **st)
 {
 	struct hc_batch b;
 	struct exp_out out;
-	void *s = sink_new("influxdb:http://h:8086");
+	void *s = ut_sink_new(ops, "influxdb:http://h:8086");
 	uint32_t pos = 0;
 
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, TS);
-	add_set(&b, "cluster");               /* a set without values */
+	ut_add_set(&b, "cluster");               /* a set without values */
 	exp_out_init(&out);
 	assert_int_equal(sink_influxdb_ops.format(s, &b, &pos, &out), 0);
 	assert_int_equal(pos, 0);
@@ -444,22 +362,13 @@ static void build_big(struct hc_batch *b)
 		uint32_t s;
 
 		snprintf(keys[k], sizeof(keys[k]), "n%d", k);
-		s = add_set(b, keys[k]);
-		label(b, s, HC_L_TYPE, HC_TYPE_NODE);
-		label(b, s, HC_L_NODENAME, keys[k]);
+		s = ut_add_set(b, keys[k]);
+		ut_label(b, s, HC_L_TYPE, HC_TYPE_NODE);
+		ut_label(b, s, HC_L_NODENAME, keys[k]);
 		for (int i = 0; i < (k < 100 ? 250 : 1); i++)
 			assert_int_equal(hc_batch_add_int(b, s, HC_M_MEM_USAGE, v++), 0);
 	}
 	assert_int_equal(b->nvals, 25001);
-}
-
-static uint32_t count_lines(const char *p, size_t n)
-{
-	uint32_t lines = 0;
-
-	for (size_t i = 0; i < n; i++)
-		lines += p[i] == '\n';
-	return lines;
 }
 
 static void assert_starts(const char *p, size_t n, const char *want)
@@ -488,12 +397,12 @@ static void test_split(void **st)
 	exp_out_init(&out);
 
 	/* concurrency 1: one chunk of 10,000 points per window */
-	s = sink_new("influxdb:http://h:8086");
+	s = ut_sink_new(ops, "influxdb:http://h:8086");
 	assert_int_equal(sink_influxdb_ops.format(s, &b, &pos, &out), 0);
 	assert_int_equal(pos, SINK_INFLUX_CHUNK_POINTS);
 	assert_int_equal(out.nchunks, 1);
 	assert_int_equal(out.chunk_points[0], 10000);
-	assert_int_equal(count_lines(out.buf.data, out.buf.len), 10000);
+	assert_int_equal(ut_count_lines(out.buf.data, out.buf.len), 10000);
 	assert_starts(out.buf.data, out.buf.len,
 		      "memory/usage,cluster_name=default,nodename=n0,type=node value=0i 1700000000000\n");
 	assert_ends(out.buf.data, out.buf.len,
@@ -506,7 +415,7 @@ static void test_split(void **st)
 		      "memory/usage,cluster_name=default,nodename=n40,type=node value=10000i 1700000000000\n");
 	sink_influxdb_ops.close(s);
 
-	all1 = format_all("influxdb:http://h:8086", &b, &out, &windows);
+	all1 = ut_format_all(ops, "influxdb:http://h:8086", &b, &out, &windows);
 	assert_int_equal(windows, 3);
 	assert_int_equal(out.nchunks, 1);
 	assert_int_equal(out.chunk_points[0], 5001);
@@ -514,7 +423,7 @@ static void test_split(void **st)
 		    "memory/usage,cluster_name=default,nodename=n100,type=node value=25000i 1700000000000\n");
 
 	/* concurrency 3: the whole batch in one window of three chunks */
-	all3 = format_all("influxdb:http://h:8086?concurrency=3", &b, &out, &windows);
+	all3 = ut_format_all(ops, "influxdb:http://h:8086?concurrency=3", &b, &out, &windows);
 	assert_int_equal(windows, 1);
 	assert_int_equal(out.nchunks, 3);
 	assert_int_equal(out.chunk_points[0], 10000);
@@ -524,7 +433,7 @@ static void test_split(void **st)
 	for (uint32_t i = 0; i < 3; i++) {
 		size_t a = exp_out_chunk_start(&out, i), e = out.chunk_end[i];
 
-		assert_int_equal(count_lines(out.buf.data + a, e - a), out.chunk_points[i]);
+		assert_int_equal(ut_count_lines(out.buf.data + a, e - a), out.chunk_points[i]);
 		assert_int_equal(out.buf.data[e - 1], '\n');
 	}
 	assert_string_equal(all1, all3);
@@ -532,7 +441,7 @@ static void test_split(void **st)
 	free(all3);
 
 	/* concurrency 2: two windows, the second with one chunk */
-	all3 = format_all("influxdb:http://h:8086?concurrency=2", &b, &out, &windows);
+	all3 = ut_format_all(ops, "influxdb:http://h:8086?concurrency=2", &b, &out, &windows);
 	assert_int_equal(windows, 2);
 	assert_int_equal(out.nchunks, 1);
 	free(all3);
@@ -543,18 +452,18 @@ static void test_split(void **st)
 static void test_options(void **st)
 {
 	(void)st;
-	assert_int_equal(sink_init_rc("influxdb:http://h:8086"), 0);
-	assert_int_equal(sink_init_rc("influxdb"), 0);
-	assert_int_equal(sink_init_rc("influxdb:http://h:8086?user=u&pw=p&db=x&retention=7d"
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb:http://h:8086"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb:http://h:8086?user=u&pw=p&db=x&retention=7d"
 				      "&secure=true&insecuressl=true&withfields=false"
 				      "&cluster_name=c&disable_counter_metrics=1&concurrency=4"
 				      "&rpname=default"), 0);
-	assert_int_equal(sink_init_rc("influxdb:http://h:8086?concurrency=0"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("influxdb:http://h:8086?concurrency=x"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("influxdb:http://h:8086?withfields=maybe"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("influxdb:http://h:8086?secure=2"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("influxdb:http://h:8086?db="), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("influxdb:http://h:8086?retention=1d%20DROP"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb:http://h:8086?concurrency=0"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb:http://h:8086?concurrency=x"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb:http://h:8086?withfields=maybe"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb:http://h:8086?secure=2"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb:http://h:8086?db="), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "influxdb:http://h:8086?retention=1d%20DROP"), HC_ERR_CONFIG);
 }
 
 static void test_verdict(void **st)
@@ -588,172 +497,14 @@ static void test_verdict(void **st)
 
 /* ---- transport, against a scripted HTTP server ------------------------- */
 
-#define FAKE_MAX 16
-
-struct fake_req {
-	char  line[512];      /* "POST /write?db=k8s&precision=ms HTTP/1.1" */
-	char  auth[128];      /* the Authorization header's value */
-	char *body;
-	size_t body_len;
-};
-
-struct fake_srv {
-	int             fd, port;
-	pthread_t       th;
-	volatile int    stop;
-	pthread_mutex_t mu;
-	int             status[FAKE_MAX];
-	const char     *reply[FAKE_MAX];
-	int             nscript, next;
-	struct fake_req req[FAKE_MAX];
-	int             nreq;
-};
-
-/* Reads one request (headers, then Content-Length bytes of body). */
-static int fake_read(int c, struct fake_req *r)
+static void *fake_sink(const struct ut_fake_srv *f, const char *opts)
 {
-	size_t cap = 1 << 16, len = 0, want = 0, hlen = 0;
-	char *buf = malloc(cap), *p;
-
-	if (buf == NULL)
-		return -1;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				return -1;
-		}
-		n = read(c, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (hlen == 0 && (p = strstr(buf, "\r\n\r\n")) != NULL) {
-			char *cl = strcasestr(buf, "\r\ncontent-length:");
-
-			hlen = (size_t)(p - buf) + 4;
-			want = cl && cl < p ? strtoul(cl + 17, NULL, 10) : 0;
-		}
-		if (hlen && len >= hlen + want)
-			break;
-	}
-	if (hlen == 0) {
-		free(buf);
-		return -1;
-	}
-	p = strstr(buf, "\r\n");
-	snprintf(r->line, sizeof(r->line), "%.*s", (int)(p - buf), buf);
-	p = strcasestr(buf, "\r\nauthorization: ");
-	r->auth[0] = '\0';
-	if (p != NULL && p < buf + hlen)
-		snprintf(r->auth, sizeof(r->auth), "%.*s",
-			 (int)strcspn(p + 17, "\r"), p + 17);
-	r->body = malloc(want + 1);
-	memcpy(r->body, buf + hlen, want);
-	r->body[want] = '\0';
-	r->body_len = want;
-	free(buf);
-	return 0;
-}
-
-static void *fake_main(void *arg)
-{
-	struct fake_srv *f = arg;
-
-	while (!f->stop) {
-		struct pollfd pfd = { f->fd, POLLIN, 0 };
-		char resp[1024];
-		int c, status, n;
-		const char *body;
-
-		if (poll(&pfd, 1, 50) <= 0)
-			continue;
-		c = accept(f->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		pthread_mutex_lock(&f->mu);
-		if (f->nreq < FAKE_MAX && fake_read(c, &f->req[f->nreq]) == 0) {
-			f->nreq++;
-			status = f->next < f->nscript ? f->status[f->next] : 500;
-			body = f->next < f->nscript ? f->reply[f->next] : "{\"error\":\"unscripted\"}";
-			f->next++;
-			pthread_mutex_unlock(&f->mu);
-			n = snprintf(resp, sizeof(resp),
-				     "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-				     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-				     status, strlen(body), body);
-			if (write(c, resp, (size_t)n) < 0) {
-				/* the client went away: nothing to do */
-			}
-		} else {
-			pthread_mutex_unlock(&f->mu);
-		}
-		close(c);
-	}
-	return NULL;
-}
-
-static void fake_start(struct fake_srv *f)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
-	int one = 1;
-
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->mu, NULL);
-	f->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(f->fd >= 0);
-	setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(f->fd, 16), 0);
-	assert_int_equal(getsockname(f->fd, (struct sockaddr *)&a, &al), 0);
-	f->port = ntohs(a.sin_port);
-	assert_int_equal(pthread_create(&f->th, NULL, fake_main, f), 0);
-}
-
-static void fake_script(struct fake_srv *f, int status, const char *body)
-{
-	pthread_mutex_lock(&f->mu);
-	f->status[f->nscript] = status;
-	f->reply[f->nscript] = body;
-	f->nscript++;
-	pthread_mutex_unlock(&f->mu);
-}
-
-static void fake_stop(struct fake_srv *f)
-{
-	f->stop = 1;
-	pthread_join(f->th, NULL);
-	close(f->fd);
-	for (int i = 0; i < f->nreq; i++)
-		free(f->req[i].body);
-	pthread_mutex_destroy(&f->mu);
-}
-
-static void *fake_sink(const struct fake_srv *f, const char *opts)
-{
-	char spec[256];
-
-	snprintf(spec, sizeof(spec), "influxdb:http://127.0.0.1:%d%s", f->port, opts);
-	return sink_new(spec);
-}
-
-/* Formats b's first window with sink s into out. */
-static void format_window(void *s, const struct hc_batch *b, struct exp_out *out)
-{
-	uint32_t pos = 0;
-
-	exp_out_reset(out);
-	assert_int_equal(sink_influxdb_ops.format(s, b, &pos, out), 0);
+	return ut_fake_sink(ops, f, "influxdb", "", opts);
 }
 
 static void test_send_creates_database(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	void *s;
@@ -761,12 +512,12 @@ static void test_send_creates_database(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_script(&f, 404, "{\"error\":\"database not found: \\\"k8s\\\"\"}");
-	fake_script(&f, 200, "{\"results\":[{\"statement_id\":0}]}");
-	fake_script(&f, 204, "");
+	ut_fake_start(&f, "application/json", "{\"error\":\"unscripted\"}");
+	ut_fake_script(&f, 404, "{\"error\":\"database not found: \\\"k8s\\\"\"}");
+	ut_fake_script(&f, 200, "{\"results\":[{\"statement_id\":0}]}");
+	ut_fake_script(&f, 204, "");
 	s = fake_sink(&f, "");
-	format_window(s, &b, &out);
+	ut_format_window(ops, s, &b, &out);
 	assert_int_equal(sink_influxdb_ops.send(s, &out), 0);
 	assert_int_equal(out.chunk_done[0], 1);
 	assert_int_equal(f.nreq, 3);
@@ -780,14 +531,14 @@ static void test_send_creates_database(void **st)
 	assert_string_equal(f.req[2].line, "POST /write?db=k8s&precision=ms HTTP/1.1");
 	assert_string_equal(f.req[2].body, basic_expected);
 	sink_influxdb_ops.close(s);
-	fake_stop(&f);
+	ut_fake_stop(&f);
 	exp_out_free(&out);
 	hc_batch_free(&b);
 }
 
 static void test_send_options_in_requests(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	void *s;
@@ -795,14 +546,14 @@ static void test_send_options_in_requests(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_script(&f, 404, "{\"error\":\"database not found: \\\"my db\\\"\"}");
+	ut_fake_start(&f, "application/json", "{\"error\":\"unscripted\"}");
+	ut_fake_script(&f, 404, "{\"error\":\"database not found: \\\"my db\\\"\"}");
 	/* the policy conflicts with an existing database: plain CREATE follows */
-	fake_script(&f, 200, "{\"results\":[{\"statement_id\":0,\"error\":\"retention policy conflicts\"}]}");
-	fake_script(&f, 200, "{\"results\":[{\"statement_id\":0}]}");
-	fake_script(&f, 204, "");
+	ut_fake_script(&f, 200, "{\"results\":[{\"statement_id\":0,\"error\":\"retention policy conflicts\"}]}");
+	ut_fake_script(&f, 200, "{\"results\":[{\"statement_id\":0}]}");
+	ut_fake_script(&f, 204, "");
 	s = fake_sink(&f, "?db=my%20db&user=admin&pw=secret&retention=7d&rpname=week");
-	format_window(s, &b, &out);
+	ut_format_window(ops, s, &b, &out);
 	assert_int_equal(sink_influxdb_ops.send(s, &out), 0);
 	assert_int_equal(f.nreq, 4);
 	assert_string_equal(f.req[0].line, "POST /write?db=my%20db&precision=ms&rp=week HTTP/1.1");
@@ -813,14 +564,14 @@ static void test_send_options_in_requests(void **st)
 	assert_string_equal(f.req[2].body, "q=CREATE%20DATABASE%20%22my%20db%22");
 	assert_string_equal(f.req[3].line, "POST /write?db=my%20db&precision=ms&rp=week HTTP/1.1");
 	sink_influxdb_ops.close(s);
-	fake_stop(&f);
+	ut_fake_stop(&f);
 	exp_out_free(&out);
 	hc_batch_free(&b);
 }
 
 static void test_send_partial_and_rejected(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	void *s;
@@ -828,29 +579,29 @@ static void test_send_partial_and_rejected(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_script(&f, 400, "{\"error\":\"partial write: field type conflict dropped=2\"}");
-	fake_script(&f, 400, "{\"error\":\"unable to parse 'x': bad timestamp\"}");
+	ut_fake_start(&f, "application/json", "{\"error\":\"unscripted\"}");
+	ut_fake_script(&f, 400, "{\"error\":\"partial write: field type conflict dropped=2\"}");
+	ut_fake_script(&f, 400, "{\"error\":\"unable to parse 'x': bad timestamp\"}");
 	s = fake_sink(&f, "");
-	format_window(s, &b, &out);
+	ut_format_window(ops, s, &b, &out);
 	/* partial: accepted for good, the refused points counted */
 	assert_int_equal(sink_influxdb_ops.send(s, &out), 0);
 	assert_int_equal(out.chunk_done[0], 1);
 	assert_int_equal(out.dropped, 2);
 	/* a bad body: lost for good, not retried forever */
-	format_window(s, &b, &out);
+	ut_format_window(ops, s, &b, &out);
 	assert_int_equal(sink_influxdb_ops.send(s, &out), 0);
 	assert_int_equal(out.dropped, 11);
 	assert_int_equal(f.nreq, 2);
 	sink_influxdb_ops.close(s);
-	fake_stop(&f);
+	ut_fake_stop(&f);
 	exp_out_free(&out);
 	hc_batch_free(&b);
 }
 
 static void test_send_retries_only_missing_chunks(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	void *s;
@@ -858,13 +609,13 @@ static void test_send_retries_only_missing_chunks(void **st)
 	(void)st;
 	build_big(&b);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_script(&f, 204, "");
-	fake_script(&f, 500, "{\"error\":\"engine: cache-max-memory-size exceeded\"}");
-	fake_script(&f, 204, "");
-	fake_script(&f, 204, "");
+	ut_fake_start(&f, "application/json", "{\"error\":\"unscripted\"}");
+	ut_fake_script(&f, 204, "");
+	ut_fake_script(&f, 500, "{\"error\":\"engine: cache-max-memory-size exceeded\"}");
+	ut_fake_script(&f, 204, "");
+	ut_fake_script(&f, 204, "");
 	s = fake_sink(&f, "?concurrency=3");
-	format_window(s, &b, &out);
+	ut_format_window(ops, s, &b, &out);
 	assert_int_equal(out.nchunks, 3);
 	/* three chunks posted, one refused with a 500: the send fails */
 	assert_int_not_equal(sink_influxdb_ops.send(s, &out), 0);
@@ -880,18 +631,18 @@ static void test_send_retries_only_missing_chunks(void **st)
 
 		for (int i = 0; i < 4; i++)
 			if (i != 1)
-				lines += count_lines(f.req[i].body, f.req[i].body_len);
+				lines += ut_count_lines(f.req[i].body, f.req[i].body_len);
 		assert_int_equal(lines, 25001);
 	}
 	sink_influxdb_ops.close(s);
-	fake_stop(&f);
+	ut_fake_stop(&f);
 	exp_out_free(&out);
 	hc_batch_free(&b);
 }
 
 static void test_send_unreachable(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	void *s;
@@ -899,10 +650,10 @@ static void test_send_unreachable(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_stop(&f);                 /* the port is closed now */
+	ut_fake_start(&f, "application/json", "{\"error\":\"unscripted\"}");
+	ut_fake_stop(&f);                 /* the port is closed now */
 	s = fake_sink(&f, "");
-	format_window(s, &b, &out);
+	ut_format_window(ops, s, &b, &out);
 	assert_int_not_equal(sink_influxdb_ops.send(s, &out), 0);
 	assert_int_equal(out.chunk_done[0], 0);
 	sink_influxdb_ops.close(s);

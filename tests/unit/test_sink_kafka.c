@@ -29,86 +29,11 @@
 #include "sink.h"
 #include "sink_kafka.h"
 #include "uri.h"
+#include "util_sink.h"
 
 #define TS 1700000000500LL       /* 2023-11-14T22:13:20.5Z */
 
 static const struct exp_sink_ops *ops = &sink_kafka_ops;
-
-/* assert_string_equal() that shows where long texts first differ. */
-static void assert_text(const char *got, const char *want)
-{
-	size_t i = 0;
-
-	while (got[i] && got[i] == want[i])
-		i++;
-	if (got[i] == want[i])
-		return;
-	fprintf(stderr, "texts differ at byte %zu:\n got: %.160s\nwant: %.160s\n", i,
-		got + (i > 60 ? i - 60 : 0), want + (i > 60 ? i - 60 : 0));
-	fail();
-}
-
-static void *sink_new(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	assert_int_equal(ops->init(&u, &s), 0);
-	assert_non_null(s);
-	return s;
-}
-
-static int sink_init_rc(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-	int rc;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	rc = ops->init(&u, &s);
-	ops->close(s);
-	return rc;
-}
-
-/* Formats all of b, window by window; returns the text (caller frees). */
-static char *format_all(const char *spec, const struct hc_batch *b,
-			struct exp_out *out, int *windows)
-{
-	void *s = sink_new(spec);
-	struct exp_buf all;
-	uint32_t pos = 0;
-	int w = 0;
-
-	exp_buf_init(&all);
-	do {
-		uint32_t before = pos;
-
-		exp_out_reset(out);
-		assert_int_equal(ops->format(s, b, &pos, out), 0);
-		assert_true(pos > before || pos == b->nvals);
-		assert_int_equal(exp_buf_append(&all, out->buf.data, out->buf.len), 0);
-		w++;
-	} while (pos < b->nvals);
-	assert_int_equal(exp_buf_append(&all, "", 1), 0);
-	ops->close(s);
-	if (windows)
-		*windows = w;
-	return all.data;
-}
-
-static uint32_t add_set(struct hc_batch *b, const char *key)
-{
-	uint32_t idx;
-
-	assert_int_equal(hc_batch_set(b, key, strlen(key), &idx, NULL), 0);
-	return idx;
-}
-
-static void label(struct hc_batch *b, uint32_t set, const char *k, const char *v)
-{
-	assert_int_equal(hc_batch_label(b, set, k, v), 0);
-}
 
 static void build_basic(struct hc_batch *b)
 {
@@ -117,20 +42,20 @@ static void build_basic(struct hc_batch *b)
 
 	assert_int_equal(hc_batch_init(b), 0);
 	hc_batch_reset(b, TS);
-	s = add_set(b, "namespace:kube-system/pod:dns-1/container:dns");
-	label(b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
-	label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
-	label(b, s, HC_L_POD_NAME, "dns-1");
-	label(b, s, HC_L_CONTAINER_NAME, "dns");
-	label(b, s, HC_L_CONTAINER_IMAGE, "");
-	label(b, s, HC_L_LABELS, "a<b>&\"q\\\n");
-	label(b, s, HC_L_NODENAME, "node-1");
+	s = ut_add_set(b, "namespace:kube-system/pod:dns-1/container:dns");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
+	ut_label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
+	ut_label(b, s, HC_L_POD_NAME, "dns-1");
+	ut_label(b, s, HC_L_CONTAINER_NAME, "dns");
+	ut_label(b, s, HC_L_CONTAINER_IMAGE, "");
+	ut_label(b, s, HC_L_LABELS, "a<b>&\"q\\\n");
+	ut_label(b, s, HC_L_NODENAME, "node-1");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 123), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_PAGE_FAULTS_RATE, 0.5), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_NODE_UTILIZATION, NAN), 0);
-	s = add_set(b, "node:node-1");
-	label(b, s, HC_L_TYPE, HC_TYPE_NODE);
-	label(b, s, HC_L_NODENAME, "node-1");
+	s = ut_add_set(b, "node:node-1");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_NODE);
+	ut_label(b, s, HC_L_NODENAME, "node-1");
 	assert_int_equal(hc_batch_add_labeled(b, s, HC_M_FS_USAGE, fs, 2, HC_INT, -4096, 0), 0);
 }
 
@@ -155,8 +80,8 @@ static void test_format(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	txt = format_all("kafka:?brokers=127.0.0.1:9092", &b, &out, NULL);
-	assert_text(txt, basic_expected);
+	txt = ut_format_all(ops, "kafka:?brokers=127.0.0.1:9092", &b, &out, NULL);
+	ut_assert_text(txt, basic_expected);
 	assert_int_equal(out.points, 3);
 	assert_int_equal(out.skipped, 1);
 	assert_int_equal(out.nchunks, 1);
@@ -175,19 +100,19 @@ static void test_times(void **st)
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, 1700000000000LL);
-	s = add_set(&b, "cluster");
+	s = ut_add_set(&b, "cluster");
 	assert_int_equal(hc_batch_add_int(&b, s, HC_M_MEM_USAGE, 1), 0);
 	exp_out_init(&out);
-	txt = format_all("kafka:?brokers=h:1", &b, &out, NULL);
-	assert_text(txt, "{\"MetricsName\":\"memory/usage\",\"MetricsValue\":{\"value\":1},"
+	txt = ut_format_all(ops, "kafka:?brokers=h:1", &b, &out, NULL);
+	ut_assert_text(txt, "{\"MetricsName\":\"memory/usage\",\"MetricsValue\":{\"value\":1},"
 		    "\"MetricsTimestamp\":\"2023-11-14T22:13:20Z\",\"MetricsTags\":{}}\n");
 	free(txt);
 	b.ts_ms = 1700000000120LL;
-	txt = format_all("kafka:?brokers=h:1", &b, &out, NULL);
+	txt = ut_format_all(ops, "kafka:?brokers=h:1", &b, &out, NULL);
 	assert_non_null(strstr(txt, "\"2023-11-14T22:13:20.12Z\""));
 	free(txt);
 	b.ts_ms = 1700000000007LL;
-	txt = format_all("kafka:?brokers=h:1", &b, &out, NULL);
+	txt = ut_format_all(ops, "kafka:?brokers=h:1", &b, &out, NULL);
 	assert_non_null(strstr(txt, "\"2023-11-14T22:13:20.007Z\""));
 	free(txt);
 	exp_out_free(&out);
@@ -204,20 +129,11 @@ static void build_big(struct hc_batch *b, uint32_t n)
 	for (uint32_t v = 0; v < n; v++) {
 		if (v % 100 == 0) {
 			snprintf(keys[v / 100], sizeof(keys[0]), "n%u", v / 100);
-			s = add_set(b, keys[v / 100]);
-			label(b, s, HC_L_NODENAME, keys[v / 100]);
+			s = ut_add_set(b, keys[v / 100]);
+			ut_label(b, s, HC_L_NODENAME, keys[v / 100]);
 		}
 		assert_int_equal(hc_batch_add_int(b, s, HC_M_MEM_USAGE, v), 0);
 	}
-}
-
-static uint32_t count_lines(const char *p, size_t n)
-{
-	uint32_t c = 0;
-
-	for (size_t i = 0; i < n; i++)
-		c += p[i] == '\n';
-	return c;
 }
 
 static void test_chunks(void **st)
@@ -230,14 +146,14 @@ static void test_chunks(void **st)
 	(void)st;
 	build_big(&b, 2500);
 	exp_out_init(&out);
-	s = sink_new("kafka:?brokers=h:1");
+	s = ut_sink_new(ops, "kafka:?brokers=h:1");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(pos, 2500);
 	assert_int_equal(out.nchunks, 3);
 	assert_int_equal(out.chunk_points[0], SINK_KAFKA_CHUNK_MESSAGES);
 	assert_int_equal(out.chunk_points[2], 500);
-	assert_int_equal(count_lines(out.buf.data, out.chunk_end[0]), 1000);
-	assert_int_equal(count_lines(out.buf.data, out.buf.len), 2500);
+	assert_int_equal(ut_count_lines(out.buf.data, out.chunk_end[0]), 1000);
+	assert_int_equal(ut_count_lines(out.buf.data, out.buf.len), 2500);
 	ops->close(s);
 	exp_out_free(&out);
 	hc_batch_free(&b);
@@ -246,11 +162,11 @@ static void test_chunks(void **st)
 static void test_options(void **st)
 {
 	(void)st;
-	assert_int_equal(sink_init_rc("kafka:?brokers=a:1,b:2&timeseriestopic=t&compression=lz4&acks=1"), 0);
-	assert_int_equal(sink_init_rc("kafka"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("kafka:?brokers=a:1&compression=brotli"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("kafka:?brokers=a:1&acks=2"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("kafka:?brokers=a:1&timeout=forever"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "kafka:?brokers=a:1,b:2&timeseriestopic=t&compression=lz4&acks=1"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "kafka"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "kafka:?brokers=a:1&compression=brotli"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "kafka:?brokers=a:1&acks=2"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "kafka:?brokers=a:1&timeout=forever"), HC_ERR_CONFIG);
 }
 
 /* ---- transport ---------------------------------------------------------- */
@@ -321,7 +237,7 @@ static void test_send_mock_cluster(void **st)
 	exp_out_init(&out);
 	snprintf(spec, sizeof(spec), "kafka:?brokers=%s&timeseriestopic=metrics&compression=snappy",
 		 rd_kafka_mock_cluster_bootstraps(mc));
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(ops->send(s, &out), 0);
 	for (uint32_t i = 0; i < out.nchunks; i++)
@@ -374,15 +290,15 @@ static void test_send_too_large_is_lost(void **st)
 	big[1200000] = '\0';
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, TS);
-	set = add_set(&b, "huge");
-	label(&b, set, HC_L_LABELS, big);
+	set = ut_add_set(&b, "huge");
+	ut_label(&b, set, HC_L_LABELS, big);
 	assert_int_equal(hc_batch_add_int(&b, set, HC_M_MEM_USAGE, 1), 0);
-	set = add_set(&b, "fine");
+	set = ut_add_set(&b, "fine");
 	assert_int_equal(hc_batch_add_int(&b, set, HC_M_MEM_USAGE, 2), 0);
 	exp_out_init(&out);
 	snprintf(spec, sizeof(spec), "kafka:?brokers=%s&timeseriestopic=metrics",
 		 rd_kafka_mock_cluster_bootstraps(mc));
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	/* refused for good: counted, not retried forever; the other one arrives */
 	assert_int_equal(ops->send(s, &out), 0);
@@ -420,7 +336,7 @@ static void test_send_unreachable(void **st)
 	exp_out_init(&out);
 	/* bound, never listening: every connection is refused */
 	snprintf(spec, sizeof(spec), "kafka:?brokers=127.0.0.1:%d&timeout=1s", ntohs(a.sin_port));
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(ops->send(s, &out), HC_ERR_SINK);
 	assert_int_equal(out.chunk_done[0], 0);

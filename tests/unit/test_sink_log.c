@@ -16,16 +16,9 @@
 #include "metrics.h"
 #include "sink.h"
 #include "uri.h"
+#include "util_sink.h"
 
 #define TS 1700000000000LL   /* 2023-11-14T22:13:20Z */
-
-static uint32_t add_set(struct hc_batch *b, const char *key)
-{
-	uint32_t idx;
-
-	assert_int_equal(hc_batch_set(b, key, strlen(key), &idx, NULL), 0);
-	return idx;
-}
 
 static void build(struct hc_batch *b)
 {
@@ -35,10 +28,10 @@ static void build(struct hc_batch *b)
 	assert_int_equal(hc_batch_init(b), 0);
 	hc_batch_reset(b, TS);
 	b->nodes_ok = 1;
-	n = add_set(b, "node:n1");
+	n = ut_add_set(b, "node:n1");
 	assert_int_equal(hc_batch_label(b, n, HC_L_TYPE, HC_TYPE_NODE), 0);
 	assert_int_equal(hc_batch_label(b, n, HC_L_NODENAME, "n1"), 0);
-	c = add_set(b, "cluster");
+	c = ut_add_set(b, "cluster");
 	assert_int_equal(hc_batch_label(b, c, HC_L_TYPE, HC_TYPE_CLUSTER), 0);
 	/* added interleaved: grouping puts each set on one line */
 	assert_int_equal(hc_batch_add_int(b, n, HC_M_CPU_USAGE_RATE, 120), 0);

@@ -31,85 +31,11 @@
 #include "sink.h"
 #include "sink_opentsdb.h"
 #include "uri.h"
+#include "util_sink.h"
 
 #define TS 1700000000000LL
 
 static const struct exp_sink_ops *ops = &sink_opentsdb_ops;
-
-/* assert_string_equal() that shows where long texts first differ. */
-static void assert_text(const char *got, const char *want)
-{
-	size_t i = 0;
-
-	while (got[i] && got[i] == want[i])
-		i++;
-	if (got[i] == want[i])
-		return;
-	fprintf(stderr, "texts differ at byte %zu:\n got: %.160s\nwant: %.160s\n", i,
-		got + (i > 60 ? i - 60 : 0), want + (i > 60 ? i - 60 : 0));
-	fail();
-}
-
-static void *sink_new(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	assert_int_equal(ops->init(&u, &s), 0);
-	assert_non_null(s);
-	return s;
-}
-
-static int sink_init_rc(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-	int rc;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	rc = ops->init(&u, &s);
-	ops->close(s);
-	return rc;
-}
-
-static char *format_all(const char *spec, const struct hc_batch *b,
-			struct exp_out *out, int *windows)
-{
-	void *s = sink_new(spec);
-	struct exp_buf all;
-	uint32_t pos = 0;
-	int w = 0;
-
-	exp_buf_init(&all);
-	do {
-		uint32_t before = pos;
-
-		exp_out_reset(out);
-		assert_int_equal(ops->format(s, b, &pos, out), 0);
-		assert_true(pos > before || pos == b->nvals);
-		assert_int_equal(exp_buf_append(&all, out->buf.data, out->buf.len), 0);
-		w++;
-	} while (pos < b->nvals);
-	assert_int_equal(exp_buf_append(&all, "", 1), 0);
-	ops->close(s);
-	if (windows)
-		*windows = w;
-	return all.data;
-}
-
-static uint32_t add_set(struct hc_batch *b, const char *key)
-{
-	uint32_t idx;
-
-	assert_int_equal(hc_batch_set(b, key, strlen(key), &idx, NULL), 0);
-	return idx;
-}
-
-static void label(struct hc_batch *b, uint32_t set, const char *k, const char *v)
-{
-	assert_int_equal(hc_batch_label(b, set, k, v), 0);
-}
 
 static void build_basic(struct hc_batch *b)
 {
@@ -118,33 +44,22 @@ static void build_basic(struct hc_batch *b)
 
 	assert_int_equal(hc_batch_init(b), 0);
 	hc_batch_reset(b, TS);
-	s = add_set(b, "namespace:kube-system/pod:dns-1/container:dns");
-	label(b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
-	label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
-	label(b, s, HC_L_NAMESPACE_ID, "ns-uid");
-	label(b, s, HC_L_POD_NAME, "dns-1");
-	label(b, s, HC_L_POD_ID, "pod-uid");
-	label(b, s, HC_L_CONTAINER_NAME, "dns");
-	label(b, s, HC_L_CONTAINER_IMAGE, "");
-	label(b, s, HC_L_LABELS, "app:dns,tier:web");
-	label(b, s, HC_L_NODENAME, "node-1");
-	label(b, s, HC_L_HOSTNAME, "node-1.example");
-	label(b, s, HC_L_HOST_ID, "i-123");
+	s = ut_add_dns_container(b);
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 123), 0);
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE, 1000000), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_PAGE_FAULTS_RATE, 0.5), 0);
 
-	s = add_set(b, "node:node-1");
-	label(b, s, HC_L_TYPE, HC_TYPE_NODE);
-	label(b, s, HC_L_NODENAME, "node-1");
+	s = ut_add_set(b, "node:node-1");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_NODE);
+	ut_label(b, s, HC_L_NODENAME, "node-1");
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_CPU_NODE_UTILIZATION, NAN), 0);
 	assert_int_equal(hc_batch_add_labeled(b, s, HC_M_FS_USAGE, fs, 2, HC_INT, 4096, 0), 0);
 	assert_int_equal(hc_batch_name(b, "custom/\xc3\xb1 x", 11, HC_DELTA, &custom), 0);
 	assert_int_equal(hc_batch_add_float(b, s, custom, 8e9), 0);
 
-	s = add_set(b, "cluster");
-	label(b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
-	label(b, s, "cluster", "not-this-one");
+	s = ut_add_set(b, "cluster");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
+	ut_label(b, s, "cluster", "not-this-one");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, -5), 0);
 }
 
@@ -176,8 +91,8 @@ static void test_basic(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	txt = format_all("opentsdb:http://127.0.0.1:4242", &b, &out, NULL);
-	assert_text(txt, basic_expected);
+	txt = ut_format_all(ops, "opentsdb:http://127.0.0.1:4242", &b, &out, NULL);
+	ut_assert_text(txt, basic_expected);
 	assert_int_equal(out.points, 6);
 	assert_int_equal(out.skipped, 1);
 	assert_int_equal(out.nchunks, 1);
@@ -197,16 +112,16 @@ static void test_cluster_option(void **st)
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, TS);
-	s = add_set(&b, "cluster");
+	s = ut_add_set(&b, "cluster");
 	assert_int_equal(hc_batch_add_int(&b, s, HC_M_MEM_USAGE, 1), 0);
 	exp_out_init(&out);
-	txt = format_all("opentsdb:http://h:4242?cluster=prod%20eu", &b, &out, NULL);
+	txt = ut_format_all(ops, "opentsdb:http://h:4242?cluster=prod%20eu", &b, &out, NULL);
 	assert_string_equal(txt, "[{\"metric\":\"memory_usage_gauge\",\"timestamp\":1700000000,"
 			    "\"value\":1,\"tags\":{\"cluster\":\"prod_eu\"}}]");
 	free(txt);
 	/* nothing at all: no chunk */
 	hc_batch_reset(&b, TS);
-	txt = format_all("opentsdb", &b, &out, NULL);
+	txt = ut_format_all(ops, "opentsdb", &b, &out, NULL);
 	assert_string_equal(txt, "");
 	assert_int_equal(out.nchunks, 0);
 	free(txt);
@@ -225,8 +140,8 @@ static void build_big(struct hc_batch *b, uint32_t n)
 	for (uint32_t v = 0; v < n; v++) {
 		if (v % 250 == 0) {
 			snprintf(keys[v / 250], sizeof(keys[0]), "n%u", v / 250);
-			s = add_set(b, keys[v / 250]);
-			label(b, s, HC_L_NODENAME, keys[v / 250]);
+			s = ut_add_set(b, keys[v / 250]);
+			ut_label(b, s, HC_L_NODENAME, keys[v / 250]);
 		}
 		assert_int_equal(hc_batch_add_int(b, s, HC_M_MEM_USAGE, v), 0);
 	}
@@ -252,7 +167,7 @@ static void test_chunks_and_windows(void **st)
 	(void)st;
 	build_big(&b, 12345);
 	exp_out_init(&out);
-	s = sink_new("opentsdb:http://h:4242");
+	s = ut_sink_new(ops, "opentsdb:http://h:4242");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(pos, SINK_TSDB_WINDOW_CHUNKS * SINK_TSDB_CHUNK_POINTS);
 	assert_int_equal(out.nchunks, SINK_TSDB_WINDOW_CHUNKS);
@@ -280,10 +195,10 @@ static void test_chunks_and_windows(void **st)
 static void test_options(void **st)
 {
 	(void)st;
-	assert_int_equal(sink_init_rc("opentsdb"), 0);
-	assert_int_equal(sink_init_rc("opentsdb:tsdb:4242?concurrency=4"), 0);
-	assert_int_equal(sink_init_rc("opentsdb:http://h?concurrency=0"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("opentsdb:http://h?cluster="), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "opentsdb"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "opentsdb:tsdb:4242?concurrency=4"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "opentsdb:http://h?concurrency=0"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "opentsdb:http://h?cluster="), HC_ERR_CONFIG);
 }
 
 static void test_judge(void **st)
@@ -309,154 +224,14 @@ static void test_judge(void **st)
 
 /* ---- transport, against a scripted HTTP server ------------------------- */
 
-#define FAKE_MAX 16
-
-struct fake_req {
-	char  head[2048];     /* request line and headers */
-	char *body;
-	size_t body_len;
-};
-
-struct fake_srv {
-	int             fd, port;
-	pthread_t       th;
-	volatile int    stop;
-	pthread_mutex_t mu;
-	int             status[FAKE_MAX];
-	const char     *reply[FAKE_MAX];
-	int             nscript, next;
-	struct fake_req req[FAKE_MAX];
-	int             nreq;
-};
-
-static int fake_read(int c, struct fake_req *r)
+static void *fake_sink(const struct ut_fake_srv *f, const char *opts)
 {
-	size_t cap = 1 << 16, len = 0, want = 0, hlen = 0;
-	char *buf = malloc(cap), *p;
-
-	if (buf == NULL)
-		return -1;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				return -1;
-		}
-		n = read(c, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (hlen == 0 && (p = strstr(buf, "\r\n\r\n")) != NULL) {
-			char *cl = strcasestr(buf, "\r\ncontent-length:");
-
-			hlen = (size_t)(p - buf) + 4;
-			want = cl && cl < p ? strtoul(cl + 17, NULL, 10) : 0;
-		}
-		if (hlen && len >= hlen + want)
-			break;
-	}
-	if (hlen == 0) {
-		free(buf);
-		return -1;
-	}
-	snprintf(r->head, sizeof(r->head), "%.*s", (int)hlen, buf);
-	r->body = malloc(want + 1);
-	memcpy(r->body, buf + hlen, want);
-	r->body[want] = '\0';
-	r->body_len = want;
-	free(buf);
-	return 0;
-}
-
-static void *fake_main(void *arg)
-{
-	struct fake_srv *f = arg;
-
-	while (!f->stop) {
-		struct pollfd pfd = { f->fd, POLLIN, 0 };
-		char resp[1024];
-		int c, status, n;
-		const char *body;
-
-		if (poll(&pfd, 1, 50) <= 0)
-			continue;
-		c = accept(f->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		pthread_mutex_lock(&f->mu);
-		if (f->nreq < FAKE_MAX && fake_read(c, &f->req[f->nreq]) == 0) {
-			f->nreq++;
-			status = f->next < f->nscript ? f->status[f->next] : 500;
-			body = f->next < f->nscript ? f->reply[f->next] : "unscripted";
-			f->next++;
-			pthread_mutex_unlock(&f->mu);
-			n = snprintf(resp, sizeof(resp),
-				     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-				     status, strlen(body), body);
-			if (write(c, resp, (size_t)n) < 0) {
-				/* the client went away */
-			}
-		} else {
-			pthread_mutex_unlock(&f->mu);
-		}
-		close(c);
-	}
-	return NULL;
-}
-
-static void fake_start(struct fake_srv *f)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
-	int one = 1;
-
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->mu, NULL);
-	f->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(f->fd >= 0);
-	setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(f->fd, 16), 0);
-	assert_int_equal(getsockname(f->fd, (struct sockaddr *)&a, &al), 0);
-	f->port = ntohs(a.sin_port);
-	assert_int_equal(pthread_create(&f->th, NULL, fake_main, f), 0);
-}
-
-static void fake_script(struct fake_srv *f, int status, const char *body)
-{
-	pthread_mutex_lock(&f->mu);
-	f->status[f->nscript] = status;
-	f->reply[f->nscript] = body;
-	f->nscript++;
-	pthread_mutex_unlock(&f->mu);
-}
-
-static void fake_stop(struct fake_srv *f)
-{
-	f->stop = 1;
-	pthread_join(f->th, NULL);
-	close(f->fd);
-	for (int i = 0; i < f->nreq; i++)
-		free(f->req[i].body);
-	pthread_mutex_destroy(&f->mu);
-}
-
-static void *fake_sink(const struct fake_srv *f, const char *opts)
-{
-	char spec[256];
-
-	snprintf(spec, sizeof(spec), "opentsdb:http://127.0.0.1:%d/%s", f->port, opts);
-	return sink_new(spec);
+	return ut_fake_sink(ops, f, "opentsdb", "/", opts);
 }
 
 static void test_send(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	uint32_t pos = 0;
@@ -465,8 +240,8 @@ static void test_send(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_script(&f, 400, "{\"failed\":2,\"success\":4}");
+	ut_fake_start(&f, NULL, "unscripted");
+	ut_fake_script(&f, 400, "{\"failed\":2,\"success\":4}");
 	s = fake_sink(&f, "");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(ops->send(s, &out), 0);
@@ -475,16 +250,16 @@ static void test_send(void **st)
 	assert_int_equal(f.nreq, 1);
 	assert_memory_equal(f.req[0].head, "POST /api/put?summary HTTP/1.1\r\n", 32);
 	assert_non_null(strcasestr(f.req[0].head, "\r\nContent-Type: application/json\r\n"));
-	assert_text(f.req[0].body, basic_expected);
+	ut_assert_text(f.req[0].body, basic_expected);
 	ops->close(s);
-	fake_stop(&f);
+	ut_fake_stop(&f);
 	exp_out_free(&out);
 	hc_batch_free(&b);
 }
 
 static void test_send_retries_only_missing_chunks(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	uint32_t pos = 0;
@@ -493,11 +268,11 @@ static void test_send_retries_only_missing_chunks(void **st)
 	(void)st;
 	build_big(&b, 2500);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_script(&f, 204, "");
-	fake_script(&f, 503, "busy");
-	fake_script(&f, 200, "{\"failed\":0,\"success\":500}");
-	fake_script(&f, 204, "");
+	ut_fake_start(&f, NULL, "unscripted");
+	ut_fake_script(&f, 204, "");
+	ut_fake_script(&f, 503, "busy");
+	ut_fake_script(&f, 200, "{\"failed\":0,\"success\":500}");
+	ut_fake_script(&f, 204, "");
 	s = fake_sink(&f, "?concurrency=2");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(out.nchunks, 3);
@@ -518,14 +293,14 @@ static void test_send_retries_only_missing_chunks(void **st)
 		assert_memory_equal(f.req[3].body, f.req[refused].body, f.req[3].body_len);
 	}
 	ops->close(s);
-	fake_stop(&f);
+	ut_fake_stop(&f);
 	exp_out_free(&out);
 	hc_batch_free(&b);
 }
 
 static void test_send_unreachable(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	uint32_t pos = 0;
@@ -534,8 +309,8 @@ static void test_send_unreachable(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_stop(&f);
+	ut_fake_start(&f, NULL, "unscripted");
+	ut_fake_stop(&f);
 	s = fake_sink(&f, "");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(ops->send(s, &out), -ECONNREFUSED);

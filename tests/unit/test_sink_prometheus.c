@@ -33,46 +33,11 @@
 #include "sink.h"
 #include "sink_prometheus.h"
 #include "uri.h"
+#include "util_sink.h"
 
 #define TS 1700000000000LL
 
 static const struct exp_sink_ops *ops = &sink_prometheus_ops;
-
-static void *sink_new(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	assert_int_equal(ops->init(&u, &s), 0);
-	assert_non_null(s);
-	return s;
-}
-
-static int sink_init_rc(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-	int rc;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	rc = ops->init(&u, &s);
-	ops->close(s);
-	return rc;
-}
-
-static uint32_t add_set(struct hc_batch *b, const char *key)
-{
-	uint32_t idx;
-
-	assert_int_equal(hc_batch_set(b, key, strlen(key), &idx, NULL), 0);
-	return idx;
-}
-
-static void label(struct hc_batch *b, uint32_t set, const char *k, const char *v)
-{
-	assert_int_equal(hc_batch_label(b, set, k, v), 0);
-}
 
 /* Chunk i of out, decompressed (caller frees); *len its length. */
 static char *chunk_plain(const struct exp_out *out, uint32_t i, size_t *len)
@@ -117,20 +82,20 @@ static void build_basic(struct hc_batch *b)
 
 	assert_int_equal(hc_batch_init(b), 0);
 	hc_batch_reset(b, TS);
-	s = add_set(b, "node:n1");
-	label(b, s, HC_L_TYPE, HC_TYPE_NODE);
-	label(b, s, HC_L_NODENAME, "n1");
-	label(b, s, "Zone", "eu");              /* sorts before __name__ */
-	label(b, s, "9lives", "x");             /* -> _9lives, before __name__ too */
-	label(b, s, "a.b", "c");                /* -> a_b */
-	label(b, s, "__meta", "reserved");      /* left out */
-	label(b, s, HC_L_HOST_ID, "");          /* empty: left out */
+	s = ut_add_set(b, "node:n1");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_NODE);
+	ut_label(b, s, HC_L_NODENAME, "n1");
+	ut_label(b, s, "Zone", "eu");              /* sorts before __name__ */
+	ut_label(b, s, "9lives", "x");             /* -> _9lives, before __name__ too */
+	ut_label(b, s, "a.b", "c");                /* -> a_b */
+	ut_label(b, s, "__meta", "reserved");      /* left out */
+	ut_label(b, s, HC_L_HOST_ID, "");          /* empty: left out */
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 123), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_CPU_NODE_UTILIZATION, 0.25), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_NODE_UTILIZATION, NAN), 0);
 	assert_int_equal(hc_batch_add_labeled(b, s, HC_M_FS_USAGE, fs, 2, HC_INT, 4096, 0), 0);
-	s = add_set(b, "cluster");
-	label(b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
+	s = ut_add_set(b, "cluster");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
 	assert_int_equal(hc_batch_name(b, "custom/9.x-y", 12, HC_GAUGE, &custom), 0);
 	assert_int_equal(hc_batch_add_int(b, s, custom, -5), 0);
 }
@@ -195,7 +160,7 @@ static void test_basic(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	s = sink_new("prometheus:http://127.0.0.1:8428/api/v1/write");
+	s = ut_sink_new(ops, "prometheus:http://127.0.0.1:8428/api/v1/write");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(pos, b.nvals);
 	assert_int_equal(out.points, 5);
@@ -240,11 +205,11 @@ static void test_prefix(void **st)
 	(void)st;
 	assert_int_equal(hc_batch_init(&b), 0);
 	hc_batch_reset(&b, TS);
-	s = add_set(&b, "x");
+	s = ut_add_set(&b, "x");
 	assert_int_equal(hc_batch_name(&b, "9lives/x", 8, HC_GAUGE, &id), 0);
 	assert_int_equal(hc_batch_add_int(&b, s, id, 1), 0);
 	exp_out_init(&out);
-	sk = sink_new("prometheus:http://h/api/v1/write?prefix=");
+	sk = ut_sink_new(ops, "prometheus:http://h/api/v1/write?prefix=");
 	assert_int_equal(ops->format(sk, &b, &pos, &out), 0);
 	pb = chunk_plain(&out, 0, &len);
 	assert_int_equal(len, sizeof(want) - 1);
@@ -265,8 +230,8 @@ static void build_big(struct hc_batch *b, uint32_t n)
 	for (uint32_t v = 0; v < n; v++) {
 		if (v % 100 == 0) {
 			snprintf(keys[v / 100], sizeof(keys[0]), "n%u", v / 100);
-			s = add_set(b, keys[v / 100]);
-			label(b, s, HC_L_NODENAME, keys[v / 100]);
+			s = ut_add_set(b, keys[v / 100]);
+			ut_label(b, s, HC_L_NODENAME, keys[v / 100]);
 		}
 		assert_int_equal(hc_batch_add_int(b, s, HC_M_MEM_USAGE, v), 0);
 	}
@@ -282,7 +247,7 @@ static void test_chunks_and_windows(void **st)
 	(void)st;
 	build_big(&b, 35001);
 	exp_out_init(&out);
-	s = sink_new("prometheus:http://h/api/v1/write");
+	s = ut_sink_new(ops, "prometheus:http://h/api/v1/write");
 	/* 2,000 series per request (Prometheus' default), 16 requests per window */
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(pos, 32000);
@@ -303,7 +268,7 @@ static void test_chunks_and_windows(void **st)
 	assert_int_equal(out.chunk_points[1], 1001);
 	ops->close(s);
 	/* the option */
-	s = sink_new("prometheus:http://h/api/v1/write?max_samples_per_send=500");
+	s = ut_sink_new(ops, "prometheus:http://h/api/v1/write?max_samples_per_send=500");
 	pos = 0;
 	exp_out_reset(&out);
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
@@ -318,11 +283,11 @@ static void test_chunks_and_windows(void **st)
 static void test_options(void **st)
 {
 	(void)st;
-	assert_int_equal(sink_init_rc("prometheus:https://h:9090/api/v1/write?user=u&pw=p&concurrency=4"), 0);
-	assert_int_equal(sink_init_rc("prometheus"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("prometheus:h:9090/api/v1/write"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("prometheus:http://h/w?max_samples_per_send=0"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("prometheus:http://h/w?concurrency=65"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "prometheus:https://h:9090/api/v1/write?user=u&pw=p&concurrency=4"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "prometheus"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "prometheus:h:9090/api/v1/write"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "prometheus:http://h/w?max_samples_per_send=0"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "prometheus:http://h/w?concurrency=65"), HC_ERR_CONFIG);
 }
 
 static void test_judge(void **st)
@@ -342,154 +307,14 @@ static void test_judge(void **st)
 
 /* ---- transport, against a scripted HTTP server ------------------------- */
 
-#define FAKE_MAX 16
-
-struct fake_req {
-	char  head[2048];     /* request line and headers */
-	char *body;
-	size_t body_len;
-};
-
-struct fake_srv {
-	int             fd, port;
-	pthread_t       th;
-	volatile int    stop;
-	pthread_mutex_t mu;
-	int             status[FAKE_MAX];
-	const char     *reply[FAKE_MAX];
-	int             nscript, next;
-	struct fake_req req[FAKE_MAX];
-	int             nreq;
-};
-
-static int fake_read(int c, struct fake_req *r)
+static void *fake_sink(const struct ut_fake_srv *f, const char *opts)
 {
-	size_t cap = 1 << 16, len = 0, want = 0, hlen = 0;
-	char *buf = malloc(cap), *p;
-
-	if (buf == NULL)
-		return -1;
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			cap *= 2;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				return -1;
-		}
-		n = read(c, buf + len, cap - len - 1);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		buf[len] = '\0';
-		if (hlen == 0 && (p = strstr(buf, "\r\n\r\n")) != NULL) {
-			char *cl = strcasestr(buf, "\r\ncontent-length:");
-
-			hlen = (size_t)(p - buf) + 4;
-			want = cl && cl < p ? strtoul(cl + 17, NULL, 10) : 0;
-		}
-		if (hlen && len >= hlen + want)
-			break;
-	}
-	if (hlen == 0) {
-		free(buf);
-		return -1;
-	}
-	snprintf(r->head, sizeof(r->head), "%.*s", (int)hlen, buf);
-	r->body = malloc(want + 1);
-	memcpy(r->body, buf + hlen, want);
-	r->body[want] = '\0';
-	r->body_len = want;
-	free(buf);
-	return 0;
-}
-
-static void *fake_main(void *arg)
-{
-	struct fake_srv *f = arg;
-
-	while (!f->stop) {
-		struct pollfd pfd = { f->fd, POLLIN, 0 };
-		char resp[1024];
-		int c, status, n;
-		const char *body;
-
-		if (poll(&pfd, 1, 50) <= 0)
-			continue;
-		c = accept(f->fd, NULL, NULL);
-		if (c < 0)
-			continue;
-		pthread_mutex_lock(&f->mu);
-		if (f->nreq < FAKE_MAX && fake_read(c, &f->req[f->nreq]) == 0) {
-			f->nreq++;
-			status = f->next < f->nscript ? f->status[f->next] : 500;
-			body = f->next < f->nscript ? f->reply[f->next] : "unscripted";
-			f->next++;
-			pthread_mutex_unlock(&f->mu);
-			n = snprintf(resp, sizeof(resp),
-				     "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-				     status, strlen(body), body);
-			if (write(c, resp, (size_t)n) < 0) {
-				/* the client went away */
-			}
-		} else {
-			pthread_mutex_unlock(&f->mu);
-		}
-		close(c);
-	}
-	return NULL;
-}
-
-static void fake_start(struct fake_srv *f)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
-	int one = 1;
-
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->mu, NULL);
-	f->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(f->fd >= 0);
-	setsockopt(f->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(bind(f->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(f->fd, 16), 0);
-	assert_int_equal(getsockname(f->fd, (struct sockaddr *)&a, &al), 0);
-	f->port = ntohs(a.sin_port);
-	assert_int_equal(pthread_create(&f->th, NULL, fake_main, f), 0);
-}
-
-static void fake_script(struct fake_srv *f, int status, const char *body)
-{
-	pthread_mutex_lock(&f->mu);
-	f->status[f->nscript] = status;
-	f->reply[f->nscript] = body;
-	f->nscript++;
-	pthread_mutex_unlock(&f->mu);
-}
-
-static void fake_stop(struct fake_srv *f)
-{
-	f->stop = 1;
-	pthread_join(f->th, NULL);
-	close(f->fd);
-	for (int i = 0; i < f->nreq; i++)
-		free(f->req[i].body);
-	pthread_mutex_destroy(&f->mu);
-}
-
-static void *fake_sink(const struct fake_srv *f, const char *opts)
-{
-	char spec[256];
-
-	snprintf(spec, sizeof(spec), "prometheus:http://127.0.0.1:%d/api/v1/write%s", f->port, opts);
-	return sink_new(spec);
+	return ut_fake_sink(ops, f, "prometheus", "/api/v1/write", opts);
 }
 
 static void test_send(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	uint32_t pos = 0;
@@ -498,8 +323,8 @@ static void test_send(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_script(&f, 204, "");
+	ut_fake_start(&f, NULL, "unscripted");
+	ut_fake_script(&f, 204, "");
 	s = fake_sink(&f, "?user=u&pw=p");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(ops->send(s, &out), 0);
@@ -513,14 +338,14 @@ static void test_send(void **st)
 	assert_int_equal(f.req[0].body_len, out.chunk_end[0]);
 	assert_memory_equal(f.req[0].body, out.buf.data, out.chunk_end[0]);
 	ops->close(s);
-	fake_stop(&f);
+	ut_fake_stop(&f);
 	exp_out_free(&out);
 	hc_batch_free(&b);
 }
 
 static void test_send_retries_only_missing_chunks(void **st)
 {
-	struct fake_srv f;
+	struct ut_fake_srv f;
 	struct hc_batch b;
 	struct exp_out out;
 	uint32_t pos = 0;
@@ -529,11 +354,11 @@ static void test_send_retries_only_missing_chunks(void **st)
 	(void)st;
 	build_big(&b, 5000);
 	exp_out_init(&out);
-	fake_start(&f);
-	fake_script(&f, 204, "");
-	fake_script(&f, 429, "slow down");
-	fake_script(&f, 400, "out of bounds");      /* lost for good, not retried */
-	fake_script(&f, 204, "");
+	ut_fake_start(&f, NULL, "unscripted");
+	ut_fake_script(&f, 204, "");
+	ut_fake_script(&f, 429, "slow down");
+	ut_fake_script(&f, 400, "out of bounds");      /* lost for good, not retried */
+	ut_fake_script(&f, 204, "");
 	s = fake_sink(&f, "");
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(out.nchunks, 3);
@@ -548,7 +373,7 @@ static void test_send_retries_only_missing_chunks(void **st)
 	assert_int_equal(f.req[3].body_len, f.req[1].body_len);
 	assert_memory_equal(f.req[3].body, f.req[1].body, f.req[1].body_len);
 	ops->close(s);
-	fake_stop(&f);
+	ut_fake_stop(&f);
 	exp_out_free(&out);
 	hc_batch_free(&b);
 }

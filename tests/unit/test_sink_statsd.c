@@ -26,94 +26,11 @@
 #include "sink.h"
 #include "sink_statsd.h"
 #include "uri.h"
+#include "util_sink.h"
 
 #define TS 1700000000000LL
 
 static const struct exp_sink_ops *ops = &sink_statsd_ops;
-
-/* assert_string_equal() that shows where long texts first differ. */
-static void assert_text(const char *got, const char *want)
-{
-	size_t i = 0;
-
-	while (got[i] && got[i] == want[i])
-		i++;
-	if (got[i] == want[i])
-		return;
-	fprintf(stderr, "texts differ at byte %zu:\n got: %.160s\nwant: %.160s\n", i,
-		got + (i > 60 ? i - 60 : 0), want + (i > 60 ? i - 60 : 0));
-	fail();
-}
-
-static void *sink_new(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	assert_int_equal(ops->init(&u, &s), 0);
-	assert_non_null(s);
-	return s;
-}
-
-static int sink_init_rc(const char *spec)
-{
-	struct hc_uri u;
-	void *s = NULL;
-	int rc;
-
-	assert_int_equal(hc_uri_parse(spec, &u), 0);
-	rc = ops->init(&u, &s);
-	ops->close(s);
-	return rc;
-}
-
-/* Formats all of b, window by window; returns the text (caller frees). */
-static char *format_all(const char *spec, const struct hc_batch *b,
-			struct exp_out *out, int *windows)
-{
-	void *s = sink_new(spec);
-	struct exp_buf all;
-	uint32_t pos = 0;
-	int w = 0;
-
-	exp_buf_init(&all);
-	do {
-		uint32_t before = pos;
-
-		exp_out_reset(out);
-		assert_int_equal(ops->format(s, b, &pos, out), 0);
-		assert_true(pos > before || pos == b->nvals);
-		assert_int_equal(exp_buf_append(&all, out->buf.data, out->buf.len), 0);
-		w++;
-	} while (pos < b->nvals);
-	assert_int_equal(exp_buf_append(&all, "", 1), 0);
-	ops->close(s);
-	if (windows)
-		*windows = w;
-	return all.data;
-}
-
-static uint32_t add_set(struct hc_batch *b, const char *key)
-{
-	uint32_t idx;
-
-	assert_int_equal(hc_batch_set(b, key, strlen(key), &idx, NULL), 0);
-	return idx;
-}
-
-static void label(struct hc_batch *b, uint32_t set, const char *k, const char *v)
-{
-	assert_int_equal(hc_batch_label(b, set, k, v), 0);
-}
-
-static uint32_t custom_name(struct hc_batch *b, const char *name)
-{
-	uint32_t id;
-
-	assert_int_equal(hc_batch_name(b, name, strlen(name), HC_GAUGE, &id), 0);
-	return id;
-}
 
 static void build_basic(struct hc_batch *b)
 {
@@ -123,44 +40,44 @@ static void build_basic(struct hc_batch *b)
 
 	assert_int_equal(hc_batch_init(b), 0);
 	hc_batch_reset(b, TS);
-	s = add_set(b, "namespace:kube-system/pod:dns-1/container:dns");
-	label(b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
-	label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
-	label(b, s, HC_L_POD_NAME, "dns-1");
-	label(b, s, HC_L_POD_ID, "pod-uid");
-	label(b, s, HC_L_CONTAINER_NAME, "dns");
-	label(b, s, HC_L_CONTAINER_IMAGE, "");
-	label(b, s, HC_L_HOSTNAME, "node-1.example");
-	label(b, s, HC_L_NODENAME, "node-1");
-	label(b, s, HC_L_LABELS, "tier:web,app:dns=x");
+	s = ut_add_set(b, "namespace:kube-system/pod:dns-1/container:dns");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_POD_CONTAINER);
+	ut_label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
+	ut_label(b, s, HC_L_POD_NAME, "dns-1");
+	ut_label(b, s, HC_L_POD_ID, "pod-uid");
+	ut_label(b, s, HC_L_CONTAINER_NAME, "dns");
+	ut_label(b, s, HC_L_CONTAINER_IMAGE, "");
+	ut_label(b, s, HC_L_HOSTNAME, "node-1.example");
+	ut_label(b, s, HC_L_NODENAME, "node-1");
+	ut_label(b, s, HC_L_LABELS, "tier:web,app:dns=x");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 123), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_PAGE_FAULTS_RATE, 0.5), 0);
 	assert_int_equal(hc_batch_add_labeled(b, s, HC_M_FS_USAGE, vol, 1, HC_INT, 10, 0), 0);
 
-	s = add_set(b, "node:node-1");
-	label(b, s, HC_L_TYPE, HC_TYPE_NODE);
-	label(b, s, HC_L_HOSTNAME, "node-1.example");
+	s = ut_add_set(b, "node:node-1");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_NODE);
+	ut_label(b, s, HC_L_HOSTNAME, "node-1.example");
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_CPU_NODE_UTILIZATION, 0.25), 0);
 	assert_int_equal(hc_batch_add_float(b, s, HC_M_MEM_NODE_UTILIZATION, NAN), 0);
 	assert_int_equal(hc_batch_add_labeled(b, s, HC_M_ACC_DUTY_CYCLE, gpu, 2, HC_INT, 70, 0), 0);
 
-	s = add_set(b, "node:node-2/container:kubelet");
-	label(b, s, HC_L_TYPE, HC_TYPE_SYS_CONTAINER);
-	label(b, s, HC_L_NODENAME, "node-2");          /* no hostname: nodename */
-	label(b, s, HC_L_CONTAINER_NAME, "kubelet");
+	s = ut_add_set(b, "node:node-2/container:kubelet");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_SYS_CONTAINER);
+	ut_label(b, s, HC_L_NODENAME, "node-2");          /* no hostname: nodename */
+	ut_label(b, s, HC_L_CONTAINER_NAME, "kubelet");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 7), 0);
 
-	s = add_set(b, "namespace:kube-system");
-	label(b, s, HC_L_TYPE, HC_TYPE_NS);
-	label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
+	s = ut_add_set(b, "namespace:kube-system");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_NS);
+	ut_label(b, s, HC_L_NAMESPACE_NAME, "kube-system");
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 500), 0);
 
-	s = add_set(b, "cluster");
-	label(b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
+	s = ut_add_set(b, "cluster");
+	ut_label(b, s, HC_L_TYPE, HC_TYPE_CLUSTER);
 	assert_int_equal(hc_batch_add_int(b, s, HC_M_CPU_USAGE_RATE, 2000), 0);
 
-	s = add_set(b, "weird");                        /* no type */
-	assert_int_equal(hc_batch_add_float(b, s, custom_name(b, "custom/x"), 1.5), 0);
+	s = ut_add_set(b, "weird");                        /* no type */
+	assert_int_equal(hc_batch_add_float(b, s, ut_custom_name(b, "custom/x"), 1.5), 0);
 }
 
 #define EC "k8s.node.node-1_example.namespace.kube-system.pod.dns-1.container.dns.app.dns_x.tier.web."
@@ -199,8 +116,8 @@ static void test_etsystatsd(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	txt = format_all("statsd:udp://127.0.0.1:8125?prefix=k8s", &b, &out, NULL);
-	assert_text(txt, etsy_expected);
+	txt = ut_format_all(ops, "statsd:udp://127.0.0.1:8125?prefix=k8s", &b, &out, NULL);
+	ut_assert_text(txt, etsy_expected);
 	assert_int_equal(out.points, 8);
 	assert_int_equal(out.skipped, 2);            /* the NaN, the set without a type */
 	/* five lines per datagram */
@@ -209,7 +126,7 @@ static void test_etsystatsd(void **st)
 	assert_int_equal(out.chunk_points[1], 3);
 	free(txt);
 	/* no prefix: none at all, not a leading dot */
-	txt = format_all("statsd:udp://127.0.0.1:8125", &b, &out, NULL);
+	txt = ut_format_all(ops, "statsd:udp://127.0.0.1:8125", &b, &out, NULL);
 	assert_true(strncmp(txt, "node.node-1_example.namespace.", 30) == 0);
 	free(txt);
 	exp_out_free(&out);
@@ -225,9 +142,9 @@ static void test_influxstatsd(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	txt = format_all("statsd:udp://h:8125?prefix=k8s.&protocolType=influxstatsd&numMetricsPerMsg=2",
+	txt = ut_format_all(ops, "statsd:udp://h:8125?prefix=k8s.&protocolType=influxstatsd&numMetricsPerMsg=2",
 			 &b, &out, NULL);
-	assert_text(txt, influx_expected);
+	ut_assert_text(txt, influx_expected);
 	assert_int_equal(out.points, 9);
 	assert_int_equal(out.skipped, 1);
 	assert_int_equal(out.nchunks, 5);
@@ -246,7 +163,7 @@ static void test_label_options(void **st)
 	(void)st;
 	build_basic(&b);
 	exp_out_init(&out);
-	txt = format_all("statsd:udp://h?prefix=k8s.&protocolType=InfluxStatsD"
+	txt = ut_format_all(ops, "statsd:udp://h?prefix=k8s.&protocolType=InfluxStatsD"
 			 "&allowedLabels=type,container_name,labels"
 			 "&renameLabels=container_name:ctr_name&labelStyle=lowerCamelCase",
 			 &b, &out, NULL);
@@ -257,7 +174,7 @@ static void test_label_options(void **st)
 	assert_non_null(strstr(txt, "\nk8s.filesystem/usage,app=dns_x,ctrName=dns,tier=web,"
 				    "type=pod_container:10|g\n"));
 	free(txt);
-	txt = format_all("statsd:udp://h?prefix=k8s&labelStyle=upperCamelCase", &b, &out, NULL);
+	txt = ut_format_all(ops, "statsd:udp://h?prefix=k8s&labelStyle=upperCamelCase", &b, &out, NULL);
 	assert_true(strncmp(txt, "k8s.node.node-1_example.namespace.kube-system.pod.dns-1."
 				 "container.dns.App.dns_x.Tier.web.cpu/usage_rate:123|g\n", 110) == 0);
 	free(txt);
@@ -268,14 +185,14 @@ static void test_label_options(void **st)
 static void test_options(void **st)
 {
 	(void)st;
-	assert_int_equal(sink_init_rc("statsd"), 0);
-	assert_int_equal(sink_init_rc("statsd:udp://h:8125?numMetricsPerMsg=1"), 0);
-	assert_int_equal(sink_init_rc("statsd:h:8125"), 0);
-	assert_int_equal(sink_init_rc("statsd:udp://h?numMetricsPerMsg=0"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("statsd:udp://h?protocolType=dogstatsd"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("statsd:udp://h?labelStyle=kebab"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("statsd:udp://h?renameLabels=a"), HC_ERR_CONFIG);
-	assert_int_equal(sink_init_rc("statsd:tcp://h:8125"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "statsd"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "statsd:udp://h:8125?numMetricsPerMsg=1"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "statsd:h:8125"), 0);
+	assert_int_equal(ut_sink_init_rc(ops, "statsd:udp://h?numMetricsPerMsg=0"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "statsd:udp://h?protocolType=dogstatsd"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "statsd:udp://h?labelStyle=kebab"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "statsd:udp://h?renameLabels=a"), HC_ERR_CONFIG);
+	assert_int_equal(ut_sink_init_rc(ops, "statsd:tcp://h:8125"), HC_ERR_CONFIG);
 }
 
 /* 2,000 sets of one node value each: 400 datagrams of five lines. */
@@ -289,9 +206,9 @@ static void build_big(struct hc_batch *b)
 		uint32_t s;
 
 		snprintf(keys[k], sizeof(keys[k]), "n%d", k);
-		s = add_set(b, keys[k]);
-		label(b, s, HC_L_TYPE, HC_TYPE_NODE);
-		label(b, s, HC_L_HOSTNAME, keys[k]);
+		s = ut_add_set(b, keys[k]);
+		ut_label(b, s, HC_L_TYPE, HC_TYPE_NODE);
+		ut_label(b, s, HC_L_HOSTNAME, keys[k]);
 		assert_int_equal(hc_batch_add_int(b, s, HC_M_MEM_USAGE, k), 0);
 	}
 }
@@ -325,7 +242,7 @@ static void test_send(void **st)
 	exp_out_init(&out);
 	fd = bound_udp(&port);
 	snprintf(spec, sizeof(spec), "statsd:udp://127.0.0.1:%d?prefix=k8s", port);
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(ops->send(s, &out), 0);
 	/* datagram by datagram, the formatted chunks */
@@ -363,7 +280,7 @@ static void test_send_refused(void **st)
 	fd = bound_udp(&port);
 	close(fd);
 	snprintf(spec, sizeof(spec), "statsd:udp://127.0.0.1:%d", port);
-	s = sink_new(spec);
+	s = ut_sink_new(ops, spec);
 	assert_int_equal(ops->format(s, &b, &pos, &out), 0);
 	assert_int_equal(out.nchunks, 400);
 	assert_int_equal(ops->send(s, &out), -ECONNREFUSED);
