@@ -54,8 +54,9 @@ int hc_time_parse(const char *s, size_t len, int64_t *out_ms);
 size_t hc_time_format(int64_t ms, char *buf);
 
 /*
- * Go-style durations as Heapster's flags take them: "60s", "1m30s",
- * "500ms", "2h"; a bare number is seconds.  0 or HC_ERR_CONFIG.
+ * Go durations as Heapster's flags took them (time.ParseDuration): "60s",
+ * "1m30s", "500ms", "2h", "1500us", "0"; a bare number other than 0 is
+ * refused, as Go refuses it.  0 or HC_ERR_CONFIG.
  */
 int hc_duration_parse(const char *s, int64_t *out_ms);
 

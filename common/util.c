@@ -139,41 +139,53 @@ size_t hc_time_format(int64_t ms, char *buf)
 	return strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int hc_duration_parse(const char *s, int64_t *out_ms)
+int hc_duration_parse(const char *s, int64_t *ms)
 {
-	static const struct { const char *unit; int64_t ms; } units[] = {
-		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	static const struct { const char *unit; double ms; } units[] = {
+		{ "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 },
+		{ "\xce\xbcs", 1e-3 }, { "ms", 1 }, { "s", 1e3 }, { "m", 6e4 },
+		{ "h", 3.6e6 },
 	};
-	int64_t total = 0;
+	double total = 0;
 	const char *p = s;
 
 	if (s == NULL || *s == '\0')
 		return HC_ERR_CONFIG;
-	while (*p != '\0') {
-		char *end;
-		double n = strtod(p, &end);
-		size_t i;
-
-		if (end == p || n < 0)
-			return HC_ERR_CONFIG;
-		p = end;
-		if (*p == '\0' && total == 0) {   /* bare number: seconds */
-			total = (int64_t)(n * 1000);
-			break;
-		}
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-			size_t ul = strlen(units[i].unit);
-
-			if (strncmp(p, units[i].unit, ul) == 0 &&
-			    !(ul == 1 && p[0] == 'm' && p[1] == 's'))
-				break;
-		}
-		if (i == sizeof(units) / sizeof(units[0]))
-			return HC_ERR_CONFIG;
-		total += (int64_t)(n * (double)units[i].ms);
-		p += strlen(units[i].unit);
+	if (*p == '+')
+		p++;
+	if (strcmp(p, "0") == 0) {
+		*ms = 0;
+		return 0;
 	}
-	*out_ms = total;
+	while (*p) {
+		double v = 0, scale = 0.1;
+		size_t best = 0, ulen;
+		int u = -1, digits = 0;
+
+		/* digits [. digits]: strict, no exponent or hex as strtod allows */
+		for (; *p >= '0' && *p <= '9'; p++, digits++)
+			v = v * 10 + (*p - '0');
+		if (*p == '.')
+			for (p++; *p >= '0' && *p <= '9'; p++, digits++, scale /= 10)
+				v += (*p - '0') * scale;
+		if (digits == 0)
+			return HC_ERR_CONFIG;
+		/* the longest unit that matches ("ms" before "m") */
+		for (size_t i = 0; i < HC_ARRAY_LEN(units); i++) {
+			ulen = strlen(units[i].unit);
+			if (strncmp(p, units[i].unit, ulen) == 0 && ulen > best) {
+				best = ulen;
+				u = (int)i;
+			}
+		}
+		if (u < 0)
+			return HC_ERR_CONFIG;
+		p += best;
+		total += v * units[u].ms;
+	}
+	if (total > 9.2e15)
+		return HC_ERR_CONFIG;
+	*ms = (int64_t)total;
 	return 0;
 }
 

@@ -25,56 +25,6 @@
 #include "scraper.h"
 #include "uri.h"
 
-int scr_duration_parse(const char *s, int64_t *ms)
-{
-	static const struct { const char *unit; double ms; } units[] = {
-		{ "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 },
-		{ "\xce\xbcs", 1e-3 }, { "ms", 1 }, { "s", 1e3 }, { "m", 6e4 },
-		{ "h", 3.6e6 },
-	};
-	double total = 0;
-	const char *p = s;
-
-	if (s == NULL || *s == '\0')
-		return HC_ERR_CONFIG;
-	if (*p == '+')
-		p++;
-	if (strcmp(p, "0") == 0) {
-		*ms = 0;
-		return 0;
-	}
-	while (*p) {
-		double v = 0, scale = 0.1;
-		size_t best = 0, ulen;
-		int u = -1, digits = 0;
-
-		/* digits [. digits]: strict, no exponent or hex as strtod allows */
-		for (; *p >= '0' && *p <= '9'; p++, digits++)
-			v = v * 10 + (*p - '0');
-		if (*p == '.')
-			for (p++; *p >= '0' && *p <= '9'; p++, digits++, scale /= 10)
-				v += (*p - '0') * scale;
-		if (digits == 0)
-			return HC_ERR_CONFIG;
-		/* the longest unit that matches ("ms" before "m") */
-		for (size_t i = 0; i < HC_ARRAY_LEN(units); i++) {
-			ulen = strlen(units[i].unit);
-			if (strncmp(p, units[i].unit, ulen) == 0 && ulen > best) {
-				best = ulen;
-				u = (int)i;
-			}
-		}
-		if (u < 0)
-			return HC_ERR_CONFIG;
-		p += best;
-		total += v * units[u].ms;
-	}
-	if (total > 9.2e15)
-		return HC_ERR_CONFIG;
-	*ms = (int64_t)total;
-	return 0;
-}
-
 /* Copies spec into out expanding $VAR and ${VAR} (unset: empty). */
 static int expand_env(const char *spec, char *out, size_t cap)
 {
@@ -308,20 +258,20 @@ int scr_config_parse(int argc, char **argv, struct scr_config *c)
 			source = optarg;
 			break;
 		case O_RES:
-			if (scr_duration_parse(optarg, &c->resolution_ms) != 0) {
+			if (hc_duration_parse(optarg, &c->resolution_ms) != 0) {
 				hc_error("--metric_resolution=%s: not a duration", optarg);
 				return HC_ERR_CONFIG;
 			}
 			break;
 		case O_OFFSET:
-			if (scr_duration_parse(optarg, &c->offset_ms) != 0) {
+			if (hc_duration_parse(optarg, &c->offset_ms) != 0) {
 				hc_error("--scrape_offset=%s: not a duration", optarg);
 				return HC_ERR_CONFIG;
 			}
 			have_offset = 1;
 			break;
 		case O_TIMEOUT:
-			if (scr_duration_parse(optarg, &c->kubelet_timeout_ms) != 0 ||
+			if (hc_duration_parse(optarg, &c->kubelet_timeout_ms) != 0 ||
 			    c->kubelet_timeout_ms <= 0) {
 				hc_error("--kubelet_timeout=%s: not a positive duration", optarg);
 				return HC_ERR_CONFIG;

@@ -71,11 +71,6 @@ struct scr_config {
 	int      metadata_watch;          /* --metadata_watch: pods by watch (default) */
 };
 
-/*
- * Go-style duration ("5s", "1m30s", "500ms", "1.5h", "0") -> ms.  0 or
- * HC_ERR_CONFIG (syntax, negative, overflow).
- */
-int scr_duration_parse(const char *s, int64_t *ms);
 
 /*
  * Fills c from a --source value (after $VAR / ${VAR} expansion) and checks

@@ -96,8 +96,10 @@ static void test_durations_sizes(void **state)
 	assert_int_equal(ms, 500);
 	assert_int_equal(hc_duration_parse("2h", &ms), 0);
 	assert_int_equal(ms, 7200000);
-	assert_int_equal(hc_duration_parse("15", &ms), 0);
-	assert_int_equal(ms, 15000);
+	/* Go refuses a bare number (but 0): so do Heapster's flags */
+	assert_int_equal(hc_duration_parse("15", &ms), HC_ERR_CONFIG);
+	assert_int_equal(hc_duration_parse("0", &ms), 0);
+	assert_int_equal(ms, 0);
 	assert_int_equal(hc_duration_parse("1.5s", &ms), 0);
 	assert_int_equal(ms, 1500);
 	assert_int_equal(hc_duration_parse("", &ms), HC_ERR_CONFIG);

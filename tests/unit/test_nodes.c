@@ -248,12 +248,12 @@ static void test_durations(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < HC_ARRAY_LEN(ok); i++) {
-		if (scr_duration_parse(ok[i].s, &v) != 0)
+		if (hc_duration_parse(ok[i].s, &v) != 0)
 			fail_msg("refused %s", ok[i].s);
 		assert_int_equal(v, ok[i].ms);
 	}
 	for (size_t i = 0; i < HC_ARRAY_LEN(bad); i++)
-		if (scr_duration_parse(bad[i], &v) == 0)
+		if (hc_duration_parse(bad[i], &v) == 0)
 			fail_msg("accepted %s", bad[i]);
 }
 
