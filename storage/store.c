@@ -71,6 +71,11 @@ struct store {
 	uint8_t          *is_long;        /* batch name id -> kept in the long ring */
 	uint32_t          idmap_cap;
 	size_t            last_batch_pages;  /* pages the previous batch added */
+	/* reader state: id -> name, filled from "names" (ids never change) */
+	struct hc_arena   byid_arena;
+	const char      **byid;
+	uint32_t         *byid_len;
+	uint32_t          byid_n;
 	/* reader state */
 	struct store_txn  rt;
 	int               rt_live;        /* rt.txn exists (reset or active) */
@@ -203,6 +208,7 @@ int store_open(const struct store_opts *o, struct store **out)
 	s->long_metrics = o->long_metrics ? o->long_metrics : default_long_metrics;
 	s->rt.s = s;
 	hc_arena_init(&s->name_arena, 4096);
+	hc_arena_init(&s->byid_arena, 4096);
 	msgpack_sbuffer_init(&s->sbuf);
 	rc = hc_map_init(&s->name_ids, 128);
 	if (rc != 0)
@@ -286,6 +292,9 @@ void store_close(struct store *s)
 		mdb_env_sync(s->env, 1);   /* cursors sync as they are written */
 	mdb_env_close(s->env);
 	hc_map_free(&s->name_ids);
+	hc_arena_free(&s->byid_arena);
+	free(s->byid);
+	free(s->byid_len);
 	hc_arena_free(&s->name_arena);
 	msgpack_sbuffer_destroy(&s->sbuf);
 	free(s->order);
@@ -1294,28 +1303,73 @@ int store_name_id(struct store_txn *t, const char *name, size_t len, uint32_t *i
 	return 0;
 }
 
-int store_name_by_id(struct store_txn *t, uint32_t id, const char **name,
-		     uint32_t *len)
+/*
+ * Rebuilds the id -> name table from "names".  Names only get added, with
+ * ids that never change, so the table stays valid and is refreshed only
+ * when an id it does not know shows up.
+ */
+static int load_byid(struct store_txn *t)
 {
+	struct store *s = t->s;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	char num[16];
-	int rc, n;
+	int rc;
 
-	n = snprintf(num, sizeof(num), "%u", id);
-	rc = mdb_cursor_open(t->txn, t->s->dbi[DB_NAMES], &cur);
+	rc = mdb_cursor_open(t->txn, s->dbi[DB_NAMES], &cur);
 	if (rc != 0)
 		return lmdb_err("cursor", rc);
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (v.mv_size == (size_t)n && memcmp(v.mv_data, num, (size_t)n) == 0) {
-			*name = k.mv_data;
-			*len = (uint32_t)k.mv_size;
-			break;
+		char num[16];
+		uint32_t id;
+
+		if (v.mv_size == 0 || v.mv_size >= sizeof(num))
+			continue;
+		memcpy(num, v.mv_data, v.mv_size);
+		num[v.mv_size] = '\0';
+		id = (uint32_t)strtoul(num, NULL, 10);
+		if (id >= 1u << 20)
+			continue;          /* not an id this store ever assigns */
+		if (id >= s->byid_n) {
+			uint32_t n = id + 64;
+			const char **names = realloc(s->byid, n * sizeof(*names));
+			uint32_t *lens;
+
+			if (names == NULL)
+				break;
+			s->byid = names;
+			lens = realloc(s->byid_len, n * sizeof(*lens));
+			if (lens == NULL)
+				break;
+			s->byid_len = lens;
+			memset(s->byid + s->byid_n, 0, (n - s->byid_n) * sizeof(*names));
+			s->byid_n = n;
+		}
+		if (s->byid[id] == NULL) {
+			s->byid[id] = hc_arena_strndup(&s->byid_arena, k.mv_data, k.mv_size);
+			s->byid_len[id] = (uint32_t)k.mv_size;
 		}
 	}
 	mdb_cursor_close(cur);
-	return rc == 0 ? 0 : HC_ERR_NOTFOUND;
+	return rc == MDB_NOTFOUND ? 0 : (rc == 0 ? -ENOMEM : lmdb_err("names", rc));
+}
+
+int store_name_by_id(struct store_txn *t, uint32_t id, const char **name,
+		     uint32_t *len)
+{
+	struct store *s = t->s;
+	int rc;
+
+	if (id >= s->byid_n || s->byid[id] == NULL) {
+		rc = load_byid(t);
+		if (rc != 0)
+			return rc;
+		if (id >= s->byid_n || s->byid[id] == NULL)
+			return HC_ERR_NOTFOUND;
+	}
+	*name = s->byid[id];
+	*len = s->byid_len[id];
+	return 0;
 }
 
 /* Whether a value's labels contain every label of match. */

@@ -211,7 +211,11 @@ int store_value_next(const struct store_entity *e, size_t *pos,
 int store_label_get(const uint8_t *labels, uint32_t nlabels, const char *key,
 		    const char **val, uint32_t *val_len);
 
-/* Metric name <-> store id.  0, or HC_ERR_NOTFOUND. */
+/*
+ * Metric name <-> store id.  0, or HC_ERR_NOTFOUND.  store_name_by_id()
+ * answers from a table kept in the struct store (valid until
+ * store_close()), reading "names" again only for an id it does not know.
+ */
 int store_name_id(struct store_txn *t, const char *name, size_t len,
 		  uint32_t *id);
 int store_name_by_id(struct store_txn *t, uint32_t id, const char **name,
