@@ -15,12 +15,14 @@
  * A stream broken in the middle (the scraper died, a chunk is missing) is
  * dropped whole and logged; the next FIRST chunk starts afresh.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aggregate.h"
 #include "codec.h"
@@ -44,6 +46,8 @@ struct proc_config {
 	const char *long_metrics[65];       /* NULL-terminated; [0] NULL = default */
 	struct proc_label_opts labels;
 	enum hc_log_level log_level;
+	const char *record_dir;             /* --record: keep every stream's bytes */
+	const char *replay_dir;             /* --bench_replay: process them offline */
 };
 
 /* One incoming stream being decoded: a metrics batch or a metadata batch. */
@@ -53,6 +57,8 @@ struct proc_stream {
 	uint32_t           next_seq;
 	struct hc_decoder  dec;
 	struct hc_batch   *into;      /* the batch being decoded */
+	FILE              *record;    /* --record: the stream's bytes, or NULL */
+	uint32_t           record_no; /* its number in the recording */
 };
 
 /* Everything the loop works with. */
@@ -72,6 +78,9 @@ struct proc_state {
 	uint64_t           dropped_unexported, dropped_full;
 	struct hc_hist     duration;     /* seconds per batch */
 	struct hc_text     stats;
+	const char        *record_dir;
+	uint32_t           recorded;     /* streams recorded so far */
+	int64_t            last_cpu_us[5]; /* rates, enrich, aggregate, store, total */
 };
 
 /* Renders and publishes the processor's self-metrics (docs/STORE.md "stats"). */
@@ -134,7 +143,9 @@ static void usage(void)
 		"         [--store_size=1G] [--short_retention=140s] [--long_retention=15m]\n"
 		"         [--export_backlog=15m] [--log_level=info]\n"
 		"         [--long_retention_metrics=cpu/usage_rate,memory/usage,memory/working_set]\n"
-		"         [--label_separator=,] [--store_label=NAME[=KEY]]... [--ignore_label=KEY]...\n");
+		"         [--label_separator=,] [--store_label=NAME[=KEY]]... [--ignore_label=KEY]...\n"
+		"         [--record=DIR]\n"
+		"       heapster-processor --store=DIR --bench_replay=DIR\n");
 }
 
 static int parse_args(int argc, char **argv, struct proc_config *c)
@@ -152,6 +163,8 @@ static int parse_args(int argc, char **argv, struct proc_config *c)
 		{ "store_label", required_argument, NULL, 'L' },
 		{ "ignore_label", required_argument, NULL, 'I' },
 		{ "log_level", required_argument, NULL, 'v' },
+		{ "record", required_argument, NULL, 'R' },
+		{ "bench_replay", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -215,6 +228,8 @@ static int parse_args(int argc, char **argv, struct proc_config *c)
 			}
 			c->labels.ignore[c->labels.nignore++] = optarg;
 			break;
+		case 'R': c->record_dir = optarg; break;
+		case 'P': c->replay_dir = optarg; break;
 		case 'v':
 			c->log_level = !strcmp(optarg, "debug") ? HC_LOG_DEBUG :
 				       !strcmp(optarg, "warn") ? HC_LOG_WARN : HC_LOG_INFO;
@@ -288,12 +303,15 @@ static void process_batch(struct proc_state *ps_)
 	int rc;
 
 	int64_t t_rates, t_enrich, t_agg, t_store;
+	int64_t c0 = hc_thread_cpu_us(), *cpu = ps_->last_cpu_us;
 
 	rc = proc_rates_apply(rates, b);
 	t_rates = hc_mono_ms();
+	cpu[0] = hc_thread_cpu_us();
 	if (rc == 0)
 		rc = proc_enrich_pods(b, meta, ps_->labels);
 	t_enrich = hc_mono_ms();
+	cpu[1] = hc_thread_cpu_us();
 	if (rc == 0)
 		rc = proc_aggregate(b);
 	if (rc == 0)
@@ -301,6 +319,7 @@ static void process_batch(struct proc_state *ps_)
 	if (rc == 0)
 		rc = proc_aggregate_workloads(b, meta);
 	t_agg = hc_mono_ms();
+	cpu[2] = hc_thread_cpu_us();
 	if (rc != 0) {
 		hc_error("batch %lld: processing failed: %s", (long long)b->ts_ms,
 			 hc_strerror(rc));
@@ -309,6 +328,13 @@ static void process_batch(struct proc_state *ps_)
 	}
 	rc = store_put_batch(st, b, &ps);
 	t_store = hc_mono_ms();
+	cpu[3] = hc_thread_cpu_us();
+	/* per phase, not cumulative */
+	cpu[4] = cpu[3] - c0;
+	cpu[3] -= cpu[2];
+	cpu[2] -= cpu[1];
+	cpu[1] -= cpu[0];
+	cpu[0] -= c0;
 	if (rc != 0) {
 		hc_error("batch %lld: not stored: %s", (long long)b->ts_ms,
 			 rc == -EEXIST ? "not newer than the newest stored batch"
@@ -336,14 +362,62 @@ static void process_batch(struct proc_state *ps_)
 	}
 	hc_info("batch %lld stored: nodes %u ok %u failed, %u sets, %u values "
 		"(%u scraped), %lld ms (rates %lld, enrich %lld, aggregate %lld, store %lld)%s; "
+		"CPU ms: processors %lld (rates %lld, enrich %lld, aggregate %lld), store %lld; "
 		"trimmed %u short, %u long, %u unexported, %u full; rate state %u entities",
 		(long long)b->ts_ms, b->nodes_ok, b->nodes_failed, b->nsets, b->nvals,
 		in_vals, (long long)(hc_mono_ms() - t0), (long long)(t_rates - t0),
 		(long long)(t_enrich - t_rates), (long long)(t_agg - t_enrich),
 		(long long)(t_store - t_agg),
-		meta ? "" : ", no metadata yet", ps.dropped_short,
+		meta ? "" : ", no metadata yet",
+		(long long)((cpu[0] + cpu[1] + cpu[2]) / 1000), (long long)(cpu[0] / 1000),
+		(long long)(cpu[1] / 1000), (long long)(cpu[2] / 1000),
+		(long long)(cpu[3] / 1000), ps.dropped_short,
 		ps.dropped_long, ps.dropped_unexported, ps.dropped_full,
 		proc_rates_size(rates));
+}
+
+/*
+ * --record=DIR: each stream's bytes go to DIR/NNNNNN-batch.mp or
+ * NNNNNN-meta.mp (numbered in arrival order, written as .part and renamed
+ * when complete), for --bench_replay and for looking at what a real
+ * cluster sent.  A write error stops that recording, never the stream.
+ */
+static void record_close(struct proc_state *p, struct proc_stream *ps, int complete);
+
+static void record_open(struct proc_state *p, struct proc_stream *ps, int is_meta)
+{
+	char path[4096];
+
+	if (ps->record != NULL)
+		record_close(p, ps, 0);
+	if (p->record_dir == NULL)
+		return;
+	ps->record_no = p->recorded++;
+	snprintf(path, sizeof(path), "%s/%06u-%s.mp.part", p->record_dir,
+		 ps->record_no, is_meta ? "meta" : "batch");
+	ps->record = fopen(path, "w");
+	if (ps->record == NULL)
+		hc_warn("record %s: %s", path, strerror(errno));
+}
+
+/* Ends a recording: kept (renamed without .part) if `complete`, else removed. */
+static void record_close(struct proc_state *p, struct proc_stream *ps, int complete)
+{
+	char part[4096], done[4096];
+	int is_meta = ps == &p->meta_stream;
+
+	if (ps->record == NULL)
+		return;
+	snprintf(part, sizeof(part), "%s/%06u-%s.mp.part", p->record_dir,
+		 ps->record_no, is_meta ? "meta" : "batch");
+	snprintf(done, sizeof(done), "%s/%06u-%s.mp", p->record_dir,
+		 ps->record_no, is_meta ? "meta" : "batch");
+	if (fclose(ps->record) != 0)
+		complete = 0;
+	ps->record = NULL;
+	if (complete && rename(part, done) == 0)
+		return;
+	unlink(part);
 }
 
 /*
@@ -375,6 +449,7 @@ static void on_chunk(struct proc_state *p, const struct hc_msg_hdr *h,
 		ps->active = 1;
 		ps->stream = h->stream;
 		ps->next_seq = 0;
+		record_open(p, ps, is_meta);
 	}
 	if (!ps->active)
 		return;   /* the rest of a stream we already dropped */
@@ -384,6 +459,8 @@ static void on_chunk(struct proc_state *p, const struct hc_msg_hdr *h,
 		goto drop_stream;
 	}
 	ps->next_seq++;
+	if (ps->record != NULL && fwrite(payload, 1, h->len, ps->record) != h->len)
+		record_close(p, ps, 0);
 	rc = hc_decoder_feed(&ps->dec, payload, h->len);
 	if (rc != 0) {
 		hc_error("%s stream %u: undecodable: %s", what, ps->stream, hc_strerror(rc));
@@ -398,6 +475,7 @@ static void on_chunk(struct proc_state *p, const struct hc_msg_hdr *h,
 	}
 	hc_decoder_free(&ps->dec);
 	ps->active = 0;
+	record_close(p, ps, 1);
 	if (is_meta) {
 		rc = hc_batch_group(ps->into);
 		if (rc != 0) {
@@ -415,7 +493,117 @@ static void on_chunk(struct proc_state *p, const struct hc_msg_hdr *h,
 drop_stream:
 	hc_decoder_free(&ps->dec);
 	ps->active = 0;
+	record_close(p, ps, 0);
 	p->streams_dropped++;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * --bench_replay=DIR: feeds the streams of a --record directory, in order,
+ * through the decoder, the processors and the store as if they came from
+ * the queue, and prints the CPU time of each step per batch.  This is how
+ * the processors' cost is measured (make bench, BENCHMARKS.md) apart from
+ * the simulator and the scraper sharing the machine.
+ */
+static int replay(struct proc_state *p, const char *dir)
+{
+	struct hc_msg_hdr h = { .magic = HC_MSG_MAGIC, .version = HC_MSG_VERSION };
+	char **names = NULL, path[4096];
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	char *buf = NULL;
+	DIR *d;
+	int rc = 0;
+
+	d = opendir(dir);
+	if (d == NULL) {
+		fprintf(stderr, "heapster-processor: %s: %s\n", dir, strerror(errno));
+		return -errno;
+	}
+	while ((de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+
+		if (len < 4 || strcmp(de->d_name + len - 3, ".mp") != 0)
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*nn));
+
+			if (nn == NULL) {
+				rc = -ENOMEM;
+				goto free_names;
+			}
+			names = nn;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			rc = -ENOMEM;
+			goto free_names;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	buf = malloc(HC_MQ_MSGSIZE);
+	if (buf == NULL) {
+		rc = -ENOMEM;
+		goto free_names;
+	}
+	printf("%-24s %9s %9s %9s %9s %9s %9s %9s\n", "stream", "sets", "values",
+	       "decode", "rates", "enrich", "aggregate", "store");
+	for (size_t i = 0; i < n; i++) {
+		int is_meta = strstr(names[i], "-meta.") != NULL;
+		size_t got, max = HC_MQ_MSGSIZE - sizeof(struct hc_msg_hdr);
+		int64_t c0, decode_us = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		f = fopen(path, "r");
+		if (f == NULL) {
+			fprintf(stderr, "heapster-processor: %s: %s\n", path, strerror(errno));
+			continue;
+		}
+		h.type = is_meta ? HC_MSG_META_CHUNK : HC_MSG_BATCH_CHUNK;
+		h.stream = (uint32_t)i + 1;
+		h.seq = 0;
+		h.flags = HC_MSG_FIRST;
+		memset(p->last_cpu_us, 0, sizeof(p->last_cpu_us));
+		while ((got = fread(buf, 1, max, f)) > 0) {
+			int c = getc(f);
+
+			if (c == EOF)
+				h.flags |= HC_MSG_LAST;
+			else
+				ungetc(c, f);
+			h.len = (uint32_t)got;
+			c0 = hc_thread_cpu_us();
+			on_chunk(p, &h, buf);
+			/* the last chunk of a batch also processes it: that part is
+			 * timed in last_cpu_us[4] */
+			decode_us += hc_thread_cpu_us() - c0;
+			h.seq++;
+			h.flags = 0;
+		}
+		fclose(f);
+		decode_us -= p->last_cpu_us[4];
+		{
+			const struct hc_batch *b = is_meta ? &p->meta[p->meta_cur] : &p->batch;
+
+			printf("%-24s %9u %9u %9.0f %9.0f %9.0f %9.0f %9.0f\n", names[i],
+			       b->nsets, b->nvals, decode_us / 1e3,
+			       p->last_cpu_us[0] / 1e3, p->last_cpu_us[1] / 1e3,
+			       p->last_cpu_us[2] / 1e3, p->last_cpu_us[3] / 1e3);
+		}
+	}
+	printf("(CPU ms of this thread per step)\n");
+	free(buf);
+free_names:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -446,6 +634,26 @@ int main(int argc, char **argv)
 	if (rc != 0) {
 		hc_error("cannot open store %s: %s", cfg.store_path, hc_strerror(rc));
 		return 1;
+	}
+	p.record_dir = cfg.record_dir;
+	if (cfg.replay_dir != NULL) {
+		p.labels = &cfg.labels;
+		rc = hc_batch_init(&p.batch);
+		if (rc == 0)
+			rc = hc_batch_init(&p.meta[0]);
+		if (rc == 0)
+			rc = hc_batch_init(&p.meta[1]);
+		if (rc == 0)
+			rc = proc_rates_init(&p.rates);
+		if (rc == 0)
+			rc = replay(&p, cfg.replay_dir);
+		proc_rates_free(&p.rates);
+		hc_batch_free(&p.batch);
+		hc_batch_free(&p.meta[0]);
+		hc_batch_free(&p.meta[1]);
+		hc_text_free(&p.stats);
+		store_close(p.st);
+		return rc == 0 ? 0 : 1;
 	}
 	rc = sync_cursors(p.st, &cfg);
 	if (rc != 0) {
