@@ -630,6 +630,7 @@ int main(int argc, char **argv)
 	so.long_retention_ms = cfg.long_ret;
 	so.export_backlog_ms = cfg.backlog;
 	so.long_metrics = cfg.long_metrics[0] ? cfg.long_metrics : NULL;
+	so.owner = 1;
 	rc = store_open(&so, &p.st);
 	if (rc != 0) {
 		hc_error("cannot open store %s: %s", cfg.store_path, hc_strerror(rc));

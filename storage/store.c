@@ -33,14 +33,31 @@
 #define TS_LEN 13                     /* "%013lld" milliseconds */
 #define KEY_MAX 512                   /* LMDB's default max key size is 511 */
 
+#define STORE_FORMAT "heapster-c store v2"
+#define LABELS_GC_MS 60000            /* batch time between label collections */
+
 enum {
 	DB_META, DB_NAMES, DB_SHORT_INDEX, DB_SHORT_DATA, DB_LONG_INDEX,
-	DB_LONG_DATA, DB_CURSORS, DB_STATS, DB_COUNT
+	DB_LONG_DATA, DB_CURSORS, DB_STATS, DB_LABELS, DB_COUNT
 };
 
 static const char *db_names[DB_COUNT] = {
 	"meta", "names", "short.index", "short.data", "long.index",
-	"long.data", "cursors", "stats",
+	"long.data", "cursors", "stats", "labels",
+};
+
+/*
+ * The writer's memory of one entity's labels: the hash of the label set it
+ * wrote last, that version's time (its key in "labels" is "<entity>
+ * <version>"), and the newest batch that had the entity.
+ */
+struct lab_rec {
+	const char *key;              /* in lab_arena */
+	uint32_t    key_len;
+	uint32_t    dead;             /* removed from lab_index */
+	uint64_t    hash;
+	int64_t     version;
+	int64_t     last_seen;
 };
 
 static const char *default_long_metrics[] = {
@@ -71,6 +88,18 @@ struct store {
 	uint8_t          *is_long;        /* batch name id -> kept in the long ring */
 	uint32_t          idmap_cap;
 	size_t            last_batch_pages;  /* pages the previous batch added */
+	int               owner;          /* the data writer: upgrades the format */
+	/* labels: entity -> what was written last (see labels_version()) */
+	struct hc_map     lab_index;      /* entity key -> index in labs */
+	struct lab_rec   *labs;
+	uint32_t          nlabs, labs_cap;
+	struct hc_arena   lab_arena;
+	size_t            lab_live, lab_dead;   /* key bytes of live, dead recs */
+	int64_t           lab_epoch;      /* versions not in labs may be used by batches up to this time */
+	int64_t           lab_gc_ts;      /* batch time of the last collection */
+	msgpack_sbuffer   lbuf;           /* a label set being packed */
+	int64_t          *setver;         /* per set of the batch: its labels version */
+	uint32_t          setver_cap;
 	/* reader state: id -> name, filled from "names" (ids never change) */
 	struct hc_arena   byid_arena;
 	const char      **byid;
@@ -134,10 +163,27 @@ static int open_dbis(struct store *s)
 						  : lmdb_err("dbi_open", rc);
 		}
 	}
-	if (!s->readonly) {
-		MDB_val k = { 6, "format" }, v = { 19, "heapster-c store v1" };
+	if (s->owner) {
+		MDB_val k = { 6, "format" }, v;
 
-		rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
+		rc = mdb_get(txn, s->dbi[DB_META], &k, &v);
+		if (rc == 0 && (v.mv_size != strlen(STORE_FORMAT) ||
+				memcmp(v.mv_data, STORE_FORMAT, v.mv_size) != 0)) {
+			/* an older layout: its batches cannot be read, start afresh */
+			hc_warn("store: format \"%.*s\" is not \"%s\": stored batches "
+				"dropped", (int)v.mv_size, (const char *)v.mv_data,
+				STORE_FORMAT);
+			for (int i = DB_SHORT_INDEX; i <= DB_LONG_DATA && rc == 0; i++)
+				rc = mdb_drop(txn, s->dbi[i], 0);
+			if (rc == 0)
+				rc = mdb_drop(txn, s->dbi[DB_LABELS], 0);
+		} else if (rc == MDB_NOTFOUND) {
+			rc = 0;
+		}
+		v.mv_data = STORE_FORMAT;
+		v.mv_size = strlen(STORE_FORMAT);
+		if (rc == 0)
+			rc = mdb_put(txn, s->dbi[DB_META], &k, &v, 0);
 		if (rc != 0) {
 			mdb_txn_abort(txn);
 			return lmdb_err("put meta", rc);
@@ -192,6 +238,30 @@ abort_txn:
 	return rc == 0 ? 0 : lmdb_err("load names", rc);
 }
 
+/* The newest batch time of either ring, 0 for an empty store. */
+static int64_t newest_batch(struct store *s)
+{
+	int64_t newest = 0;
+	MDB_txn *txn;
+
+	if (mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn) != 0)
+		return INT64_MAX;   /* unknown: keep every label version */
+	for (int i = DB_SHORT_INDEX; i <= DB_LONG_INDEX; i += 2) {
+		MDB_cursor *cur;
+		MDB_val k, v;
+		int64_t ts;
+
+		if (mdb_cursor_open(txn, s->dbi[i], &cur) != 0)
+			continue;
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
+		    parse_ts(k.mv_data, k.mv_size, &ts) == 0 && ts > newest)
+			newest = ts;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return newest;
+}
+
 int store_open(const struct store_opts *o, struct store **out)
 {
 	struct store *s;
@@ -202,6 +272,7 @@ int store_open(const struct store_opts *o, struct store **out)
 	if (s == NULL)
 		return -ENOMEM;
 	s->readonly = o->readonly;
+	s->owner = o->owner && !o->readonly;
 	s->short_ret = o->short_retention_ms ? o->short_retention_ms : 140000;
 	s->long_ret = o->long_retention_ms ? o->long_retention_ms : 15 * 60000;
 	s->backlog = o->export_backlog_ms ? o->export_backlog_ms : 15 * 60000;
@@ -209,7 +280,9 @@ int store_open(const struct store_opts *o, struct store **out)
 	s->rt.s = s;
 	hc_arena_init(&s->name_arena, 4096);
 	hc_arena_init(&s->byid_arena, 4096);
+	hc_arena_init(&s->lab_arena, 1 << 20);
 	msgpack_sbuffer_init(&s->sbuf);
+	msgpack_sbuffer_init(&s->lbuf);
 	rc = hc_map_init(&s->name_ids, 128);
 	if (rc != 0)
 		goto free_store;
@@ -262,6 +335,8 @@ int store_open(const struct store_opts *o, struct store **out)
 		rc = load_names(s);
 		if (rc != 0)
 			goto close_env;
+		if (s->owner)
+			s->lab_epoch = newest_batch(s);
 	} else {
 		/* a reader may start before the writer created anything */
 		rc = open_dbis(s);
@@ -277,7 +352,9 @@ free_map:
 	hc_map_free(&s->name_ids);
 free_store:
 	msgpack_sbuffer_destroy(&s->sbuf);
+	msgpack_sbuffer_destroy(&s->lbuf);
 	hc_arena_free(&s->name_arena);
+	hc_arena_free(&s->lab_arena);
 	free(s);
 	return rc;
 }
@@ -297,6 +374,11 @@ void store_close(struct store *s)
 	free(s->byid_len);
 	hc_arena_free(&s->name_arena);
 	msgpack_sbuffer_destroy(&s->sbuf);
+	msgpack_sbuffer_destroy(&s->lbuf);
+	hc_map_free(&s->lab_index);
+	hc_arena_free(&s->lab_arena);
+	free(s->labs);
+	free(s->setver);
 	free(s->order);
 	free(s->idmap);
 	free(s->is_long);
@@ -407,11 +489,7 @@ static uint32_t pack_entity(struct store *s, const struct hc_batch *b,
 	msgpack_pack_int64(&pk, set->create_ms);
 	msgpack_pack_int64(&pk, set->start_ms);
 	msgpack_pack_int64(&pk, set->scrape_ms);
-	msgpack_pack_array(&pk, set->labels_n * 2);
-	for (uint32_t i = 0; i < set->labels_n; i++) {
-		pack_str(&pk, b->labels[set->labels_off + i].key);
-		pack_str(&pk, b->labels[set->labels_off + i].value);
-	}
+	msgpack_pack_int64(&pk, s->setver[si]);
 	msgpack_pack_array(&pk, n * 4);
 	for (uint32_t i = 0; i < set->vals_n; i++) {
 		const struct hc_value *v = &b->vals[set->vals_off + i];
@@ -625,6 +703,253 @@ static int ensure_room(struct store *s, MDB_txn *txn, struct store_put_stats *st
 	}
 }
 
+/* ---- labels ------------------------------------------------------------ */
+
+/*
+ * Labels are stored once per entity and version, not in every batch: an
+ * entity value carries the time of the label set it had ("version"), and
+ * "labels" maps "<entity> <version>" to the set.  A new version is written
+ * when an entity's labels change (or when the writer does not remember
+ * them: first sight, a restart, a failed transaction), with the batch's
+ * time.  labels_gc() deletes the versions no stored batch can refer to.
+ * This halves what a batch writes: pod labels, image names and ids are
+ * most of an entity's bytes and change rarely.
+ */
+
+/* A hash of set si's labels, keys and values, in order. */
+static uint64_t labels_hash(const struct hc_batch *b, uint32_t si)
+{
+	const struct hc_set *set = &b->sets[si];
+	uint64_t h = set->labels_n;
+
+	for (uint32_t i = 0; i < set->labels_n; i++) {
+		const struct hc_label *l = &b->labels[set->labels_off + i];
+
+		h = (h ^ hc_hash(l->key, strlen(l->key))) * 0x9E3779B97F4A7C15ULL;
+		h = (h ^ hc_hash(l->value, strlen(l->value))) * 0xC2B2AE3D27D4EB4FULL;
+	}
+	return h;
+}
+
+/* Forgets every label version (they are all written again as needed). */
+static void labels_forget(struct store *s, int64_t used_until)
+{
+	hc_map_free(&s->lab_index);
+	memset(&s->lab_index, 0, sizeof(s->lab_index));
+	hc_arena_reset(&s->lab_arena);
+	s->nlabs = 0;
+	s->lab_live = s->lab_dead = 0;
+	if (used_until > s->lab_epoch)
+		s->lab_epoch = used_until;
+}
+
+/* Drops dead records when they hold more key bytes than the live ones. */
+static int labels_compact(struct store *s)
+{
+	struct hc_arena old_arena = s->lab_arena;
+	uint32_t n = 0;
+	int rc = 0;
+
+	if (s->lab_dead < (1 << 20) || s->lab_dead < s->lab_live)
+		return 0;
+	hc_arena_init(&s->lab_arena, 1 << 20);
+	hc_map_clear(&s->lab_index);
+	for (uint32_t i = 0; i < s->nlabs && rc == 0; i++) {
+		struct lab_rec r = s->labs[i];
+
+		if (r.dead)
+			continue;
+		r.key = hc_arena_strndup(&s->lab_arena, r.key, r.key_len);
+		if (r.key == NULL) {
+			rc = -ENOMEM;
+			break;
+		}
+		s->labs[n] = r;
+		rc = hc_map_put(&s->lab_index, r.key, r.key_len, n);
+		n++;
+	}
+	hc_arena_free(&old_arena);
+	s->nlabs = n;
+	s->lab_dead = 0;
+	if (rc != 0)
+		labels_forget(s, INT64_MAX);
+	return rc;
+}
+
+/*
+ * The labels version of set si in batch b, writing a new version into
+ * "labels" inside txn when the set's labels differ from the last written.
+ * 0 for a set without labels.  Raw LMDB codes or -ENOMEM.
+ */
+static int labels_version(struct store *s, MDB_txn *txn, const struct hc_batch *b,
+			  uint32_t si, int64_t *version)
+{
+	const struct hc_set *set = &b->sets[si];
+	size_t klen = strlen(set->key);
+	char key[KEY_MAX];
+	struct lab_rec *r;
+	msgpack_packer pk;
+	uint32_t ri;
+	uint64_t h;
+	MDB_val k, v;
+	int rc;
+
+	*version = 0;
+	if (set->labels_n == 0 || klen + 1 + TS_LEN > KEY_MAX - 1)
+		return 0;
+	h = labels_hash(b, si);
+	if (hc_map_get(&s->lab_index, set->key, klen, &ri) == 0) {
+		r = &s->labs[ri];
+		r->last_seen = b->ts_ms;
+		if (r->hash == h) {
+			*version = r->version;
+			return 0;
+		}
+	} else {
+		if (s->nlabs == s->labs_cap) {
+			uint32_t cap = s->labs_cap ? s->labs_cap * 2 : 1024;
+			struct lab_rec *nl = realloc(s->labs, cap * sizeof(*nl));
+
+			if (nl == NULL)
+				return -ENOMEM;
+			s->labs = nl;
+			s->labs_cap = cap;
+		}
+		ri = s->nlabs;
+		r = &s->labs[ri];
+		r->key = hc_arena_strndup(&s->lab_arena, set->key, klen);
+		if (r->key == NULL || hc_map_put(&s->lab_index, r->key, klen, ri) != 0)
+			return -ENOMEM;
+		r->key_len = (uint32_t)klen;
+		r->dead = 0;
+		r->last_seen = b->ts_ms;
+		s->nlabs++;
+		s->lab_live += klen;
+	}
+	msgpack_sbuffer_clear(&s->lbuf);
+	msgpack_packer_init(&pk, &s->lbuf, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, set->labels_n * 2);
+	for (uint32_t i = 0; i < set->labels_n; i++) {
+		pack_str(&pk, b->labels[set->labels_off + i].key);
+		pack_str(&pk, b->labels[set->labels_off + i].value);
+	}
+	memcpy(key, set->key, klen);
+	key[klen] = ' ';
+	ts_key(key + klen + 1, b->ts_ms);
+	k.mv_data = key;
+	k.mv_size = klen + 1 + TS_LEN;
+	v.mv_data = s->lbuf.data;
+	v.mv_size = s->lbuf.size;
+	rc = mdb_put(txn, s->dbi[DB_LABELS], &k, &v, 0);
+	if (rc != 0)
+		return rc;
+	r->hash = h;
+	r->version = b->ts_ms;
+	*version = b->ts_ms;
+	return 0;
+}
+
+/*
+ * Deletes the label versions no stored batch refers to: a version followed
+ * by a newer one of the same entity at or before the oldest stored batch,
+ * and an entity's newest version once the entity was last seen before the
+ * oldest stored batch.  One pass over "labels"; run every LABELS_GC_MS.
+ */
+static int labels_gc(struct store *s, MDB_txn *txn)
+{
+	int64_t oldest_ts = INT64_MAX, ts;
+	char prev[KEY_MAX];
+	size_t prev_len = 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, have_prev = 0;
+
+	for (int ring = STORE_SHORT; ring <= STORE_LONG; ring++)
+		if (oldest(s, txn, ring, &ts) == 0 && ts < oldest_ts)
+			oldest_ts = ts;
+	if (oldest_ts == INT64_MAX)
+		return 0;
+	rc = mdb_cursor_open(txn, s->dbi[DB_LABELS], &cur);
+	if (rc != 0)
+		return rc;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;) {
+		const char *key = k.mv_data;
+		size_t elen = k.mv_size > TS_LEN + 1 ? k.mv_size - TS_LEN - 1 : 0;
+		int64_t version;
+		int same, del = 0;
+
+		if (elen == 0 || parse_ts(key + elen + 1, TS_LEN, &version) != 0) {
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+			continue;
+		}
+		same = have_prev && prev_len == elen && memcmp(prev, key, elen) == 0;
+		if (same && version <= oldest_ts) {
+			/* the previous version was replaced before every stored batch */
+			MDB_val pk = { prev_len + 1 + TS_LEN, prev };
+
+			rc = mdb_del(txn, s->dbi[DB_LABELS], &pk, NULL);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				break;
+			/* deleting moved nothing we hold: re-find our place */
+			rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+			if (rc != 0)
+				break;
+			key = k.mv_data;
+		}
+		memcpy(prev, key, k.mv_size);
+		prev_len = elen;
+		have_prev = 1;
+		/* is this the entity's newest version? */
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		if (rc == 0 && k.mv_size == prev_len + 1 + TS_LEN &&
+		    memcmp(k.mv_data, prev, prev_len) == 0)
+			continue;   /* no: decided when we reach the next one */
+		{
+			uint32_t ri;
+
+			if (hc_map_get(&s->lab_index, prev, prev_len, &ri) == 0) {
+				struct lab_rec *r = &s->labs[ri];
+
+				del = r->last_seen < oldest_ts;
+				if (del) {
+					hc_map_del(&s->lab_index, r->key, r->key_len);
+					r->dead = 1;
+					s->lab_live -= r->key_len;
+					s->lab_dead += r->key_len;
+				}
+			} else {
+				del = s->lab_epoch < oldest_ts;
+			}
+		}
+		if (del) {
+			int at_end = rc == MDB_NOTFOUND;
+			MDB_val pk = { prev_len + 1 + TS_LEN, prev };
+			MDB_val nk = k;
+			char next[KEY_MAX];
+
+			if (!at_end && rc != 0)
+				break;
+			if (!at_end)
+				memcpy(next, k.mv_data, k.mv_size);
+			rc = mdb_del(txn, s->dbi[DB_LABELS], &pk, NULL);
+			if (rc != 0 && rc != MDB_NOTFOUND)
+				break;
+			have_prev = 0;
+			if (at_end) {
+				rc = MDB_NOTFOUND;
+				break;
+			}
+			nk.mv_data = next;
+			rc = mdb_cursor_get(cur, &nk, &v, MDB_SET_KEY);
+			k = nk;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	return labels_compact(s) == 0 ? 0 : ENOMEM;
+}
+
 /* Writes batch b into both rings inside txn.  Raw LMDB codes. */
 static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 		       struct store_put_stats *st)
@@ -657,6 +982,13 @@ static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 				return rc;
 		}
 	}
+	for (uint32_t i = 0; i < b->nsets; i++) {
+		uint32_t si = s->order[i];
+
+		rc = labels_version(s, txn, b, si, &s->setver[si]);
+		if (rc != 0)
+			return rc;
+	}
 	ts_key(key, b->ts_ms);
 	key[TS_LEN] = ' ';
 	for (int ring = STORE_SHORT; ring <= STORE_LONG; ring++) {
@@ -688,11 +1020,7 @@ static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 				msgpack_pack_int64(&pk, b->sets[si].create_ms);
 				msgpack_pack_int64(&pk, b->sets[si].start_ms);
 				msgpack_pack_int64(&pk, b->sets[si].scrape_ms);
-				msgpack_pack_array(&pk, b->sets[si].labels_n * 2);
-				for (uint32_t l = 0; l < b->sets[si].labels_n; l++) {
-					pack_str(&pk, b->labels[b->sets[si].labels_off + l].key);
-					pack_str(&pk, b->labels[b->sets[si].labels_off + l].value);
-				}
+				msgpack_pack_int64(&pk, s->setver[si]);
 				msgpack_pack_array(&pk, 0);
 			}
 			memcpy(key + TS_LEN + 1, b->sets[si].key, klen);
@@ -725,7 +1053,12 @@ static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 	st->entities = b->nsets;
 	if (live_pages(s, txn, &after) == 0 && after > before)
 		s->last_batch_pages = after - before;
-	return trim(s, txn, b->ts_ms, st);
+	rc = trim(s, txn, b->ts_ms, st);
+	if (rc == 0 && b->ts_ms - s->lab_gc_ts >= LABELS_GC_MS) {
+		rc = labels_gc(s, txn);
+		s->lab_gc_ts = b->ts_ms;
+	}
+	return rc;
 }
 
 /* Drops the oldest batch of each ring to make room.  0 or MDB_NOTFOUND. */
@@ -802,6 +1135,14 @@ int store_put_batch(struct store *s, struct hc_batch *b,
 		s->is_long = l;
 		s->idmap_cap = b->nnames;
 	}
+	if (b->nsets > s->setver_cap) {
+		int64_t *v = realloc(s->setver, b->nsets * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		s->setver = v;
+		s->setver_cap = b->nsets;
+	}
 	for (uint32_t i = 0; i < b->nsets; i++)
 		s->order[i] = i;
 	sort_batch = b;
@@ -827,6 +1168,8 @@ int store_put_batch(struct store *s, struct hc_batch *b,
 			s->wrote_data = 1;
 			return 0;
 		}
+		/* label versions written by the failed txn are gone too */
+		labels_forget(s, b->ts_ms - 1);
 		/* names added by the failed txn are gone: forget them too */
 		if (s->next_name_id != next_name) {
 			hc_map_clear(&s->name_ids);
@@ -1134,9 +1477,14 @@ static void mp_validated(struct hc_mp *m, const uint8_t *p)
 	m->end = (const uint8_t *)(uintptr_t)-1;
 }
 
-/* Decodes the fixed part of a stored entity value. */
-static int decode_entity(const MDB_val *k, const MDB_val *v, struct store_entity *e)
+/*
+ * Decodes the fixed part of a stored entity value; with want_labels, finds
+ * its label set in "labels" (none when the version is 0 or was not found).
+ */
+static int decode_entity(struct store_txn *t, const MDB_val *k, const MDB_val *v,
+			 struct store_entity *e, int want_labels)
 {
+	int64_t version;
 	struct hc_mp m;
 	uint32_t n;
 
@@ -1149,14 +1497,31 @@ static int decode_entity(const MDB_val *k, const MDB_val *v, struct store_entity
 	if (hc_mp_array(&m, &n) || n < 5 || hc_mp_int(&m, &e->create_ms) ||
 	    hc_mp_int(&m, &e->start_ms) || hc_mp_int(&m, &e->scrape_ms))
 		return HC_ERR_PARSE;
-	e->labels = m.p;
-	if (hc_mp_array(&m, &n) || n % 2)
+	if (hc_mp_int(&m, &version))
 		return HC_ERR_PARSE;
-	e->nlabels = n / 2;
-	e->labels = m.p;
-	for (uint32_t i = 0; i < n; i++)
-		if (hc_mp_skip(&m))
-			return HC_ERR_PARSE;
+	e->labels = NULL;
+	e->nlabels = 0;
+	if (want_labels && version != 0) {
+		size_t elen = e->key_len;
+		char buf[KEY_MAX];
+		MDB_val lk, lv;
+		struct hc_mp lm;
+
+		if (elen + 1 + TS_LEN <= KEY_MAX - 1) {
+			memcpy(buf, e->key, elen);
+			buf[elen] = ' ';
+			ts_key(buf + elen + 1, version);
+			lk.mv_data = buf;
+			lk.mv_size = elen + 1 + TS_LEN;
+			if (mdb_get(t->txn, t->s->dbi[DB_LABELS], &lk, &lv) == 0) {
+				hc_mp_init(&lm, lv.mv_data, lv.mv_size);
+				if (hc_mp_array(&lm, &n) == 0 && n % 2 == 0) {
+					e->nlabels = n / 2;
+					e->labels = lm.p;
+				}
+			}
+		}
+	}
 	if (hc_mp_array(&m, &n) || n % 4)
 		return HC_ERR_PARSE;
 	e->nvals = n / 4;
@@ -1165,8 +1530,10 @@ static int decode_entity(const MDB_val *k, const MDB_val *v, struct store_entity
 	return 0;
 }
 
-int store_entity_get(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
-		     const char *key, size_t key_len, struct store_entity *e)
+/* store_entity_get(), finding the labels only if asked. */
+static int entity_get(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
+		      const char *key, size_t key_len, struct store_entity *e,
+		      int want_labels)
 {
 	char buf[KEY_MAX];
 	MDB_val k, v;
@@ -1183,10 +1550,16 @@ int store_entity_get(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
 	if (rc != 0)
 		return rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("get", rc);
 	/* decode_entity points e->key into the map, not into buf */
-	rc = decode_entity(&k, &v, e);
+	rc = decode_entity(t, &k, &v, e, want_labels);
 	if (rc == 0)
 		e->key = key;
 	return rc;
+}
+
+int store_entity_get(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
+		     const char *key, size_t key_len, struct store_entity *e)
+{
+	return entity_get(t, ring, ts_ms, key, key_len, e, 1);
 }
 
 int store_entity_scan(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
@@ -1215,7 +1588,7 @@ int store_entity_scan(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
 		if (k.mv_size < TS_LEN + 1 + plen ||
 		    memcmp(k.mv_data, buf, TS_LEN + 1 + plen) != 0)
 			break;
-		if (decode_entity(&k, &v, &e) != 0)
+		if (decode_entity(t, &k, &v, &e, 1) != 0)
 			continue;   /* corrupt value: skip, readers never fail whole */
 		ret = fn(ctx, &e);
 		if (ret != 0)
@@ -1398,7 +1771,7 @@ static int series_point(struct store_txn *t, enum store_ring ring, int64_t ts,
 	size_t pos = 0;
 	int rc;
 
-	if (store_entity_get(t, ring, ts, key, key_len, &e) != 0)
+	if (entity_get(t, ring, ts, key, key_len, &e, 0) != 0)
 		return 0;
 	while ((rc = store_value_next(&e, &pos, &sv)) == 1) {
 		if (sv.name_id != id)

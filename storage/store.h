@@ -18,15 +18,21 @@
  *   long.data    as short.data, long-retention metrics only
  *   cursors      exporter name -> time of the last batch it delivered (text)
  *   stats        process name -> its self-metrics, Prometheus text format
+ *   labels       "<entity key> TTTTTTTTTTTTT" -> the entity's label set as of
+ *                that version time: msgpack [label_k, label_v, ...]
  *
  * Keys start with the batch time in fixed-width decimal, so key order is
  * time order: a batch is written with MDB_APPEND in one pass and the ring
  * is trimmed by deleting from the front.  An entity value is
  *
- *   [create_ms, start_ms, scrape_ms, [label_k, label_v, ...],
+ *   [create_ms, start_ms, scrape_ms, labels_version,
  *    [name_id, kind, value, labels_or_nil, ...]]
  *
- * with name ids from `names` (stable for the life of the store).
+ * with name ids from `names` (stable for the life of the store) and the
+ * entity's labels in `labels` under its key and labels_version (0: none).
+ * A label set is written once, when it first appears or changes, not in
+ * every batch; versions no stored batch refers to are deleted as the rings
+ * move on.  Readers get the labels through store_entity_get/scan.
  *
  * Retention: after writing batch T, the short ring drops batches older than
  * T - short_retention, except those an exporter has not yet delivered,
@@ -57,6 +63,10 @@ struct store_opts {
 	int64_t     long_retention_ms;    /* 0 = 15 min */
 	int64_t     export_backlog_ms;    /* 0 = 15 min */
 	const char *const *long_metrics;  /* NULL-terminated; NULL = default set */
+	int         owner;            /* the processor, the one data writer: it
+					 sets the format and resets a store of
+					 an older format (whose batches it
+					 cannot read) */
 };
 
 /* What short.index / long.index hold about one batch. */

@@ -338,6 +338,109 @@ static void test_stats(void **state)
 	store_close(w);
 }
 
+/* The "labels" versions under key and version, counted with mdb_dump. */
+static int count_label_versions(const char *entity)
+{
+	char cmd[700], line[1024];
+	int n = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "mdb_dump -p -s labels '%s' 2>&1", dir);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (line[0] == ' ' && strncmp(line + 1, entity, strlen(entity)) == 0 &&
+		    line[1 + strlen(entity)] == ' ')
+			n++;
+	pclose(f);
+	return n;
+}
+
+/* The value of label key of entity `key` in batch ts, or "" if none. */
+static const char *label_at(struct store *r, int64_t ts, const char *key,
+			    const char *label, char *buf, size_t cap)
+{
+	struct store_txn *t;
+	struct store_entity e;
+	const char *v;
+	uint32_t vl;
+
+	buf[0] = '\0';
+	assert_int_equal(store_read_begin(r, &t), 0);
+	if (store_entity_get(t, STORE_SHORT, ts, key, strlen(key), &e) == 0 &&
+	    store_label_get(e.labels, e.nlabels, label, &v, &vl) == 0)
+		snprintf(buf, cap, "%.*s", (int)vl, v);
+	store_read_end(t);
+	return buf;
+}
+
+/*
+ * Labels are written once per version: unchanged labels add nothing to
+ * later batches, a change adds a version that only newer batches see, and
+ * versions no stored batch refers to are collected as the ring moves on.
+ */
+static void test_label_versions(void **state)
+{
+	struct store *w, *r;
+	struct hc_batch b;
+	char buf[64];
+	uint32_t s;
+
+	(void)state;
+	w = open_store(0, 30000, 0);
+	r = open_store(1, 30000, 0);
+	assert_int_equal(hc_batch_init(&b), 0);
+	for (int i = 0; i < 3; i++) {
+		make_batch(&b, T0 + i * RES, 2, i);
+		assert_int_equal(store_put_batch(w, &b, NULL), 0);
+	}
+	assert_int_equal(count_label_versions("node:n1"), 1);
+	/* node n1 gets a new label in batch 3 */
+	make_batch(&b, T0 + 3 * RES, 2, 3);
+	assert_int_equal(hc_batch_find(&b, "node:n1", 7, &s), 0);
+	assert_int_equal(hc_batch_label(&b, s, HC_L_LABELS, "zone:b"), 0);
+	assert_int_equal(store_put_batch(w, &b, NULL), 0);
+	assert_int_equal(count_label_versions("node:n1"), 2);
+	assert_string_equal(label_at(r, T0 + 2 * RES, "node:n1", HC_L_LABELS, buf, sizeof(buf)), "");
+	assert_string_equal(label_at(r, T0 + 3 * RES, "node:n1", HC_L_LABELS, buf, sizeof(buf)), "zone:b");
+	assert_string_equal(label_at(r, T0 + 2 * RES, "node:n1", HC_L_NODENAME, buf, sizeof(buf)), "n1");
+	assert_string_equal(label_at(r, T0 + 3 * RES, "node:n1", HC_L_NODENAME, buf, sizeof(buf)), "n1");
+	/* node n0 loses its labels from batch 4 on */
+	for (int i = 4; i < 40; i++) {
+		make_batch(&b, T0 + i * RES, 2, i);
+		assert_int_equal(hc_batch_find(&b, "node:n1", 7, &s), 0);
+		assert_int_equal(hc_batch_label(&b, s, HC_L_LABELS, "zone:b"), 0);
+		assert_int_equal(hc_batch_find(&b, "node:n0", 7, &s), 0);
+		b.sets[s].labels_n = 0;   /* no labels: no version */
+		assert_int_equal(store_put_batch(w, &b, NULL), 0);
+		if (i == 9) {
+			/* the long ring (300 s) still holds batch 0: all are used */
+			assert_int_equal(count_label_versions("node:n1"), 2);
+			assert_int_equal(count_label_versions("node:n0"), 1);
+		}
+	}
+	/* now it holds batches 9..39: the first n1 version and n0's are gone */
+	assert_int_equal(count_label_versions("node:n1"), 1);
+	assert_int_equal(count_label_versions("node:n0"), 0);
+	assert_string_equal(label_at(r, T0 + 39 * RES, "node:n1", HC_L_LABELS, buf, sizeof(buf)), "zone:b");
+	/* a restarted writer writes its versions again, then collects the old */
+	/* (closing an environment frees every reader slot of the process:
+	 * reopen the reader too) */
+	store_close(r);
+	store_close(w);
+	w = open_store(0, 30000, 0);
+	r = open_store(1, 30000, 0);
+	for (int i = 80; i < 120; i++) {
+		make_batch(&b, T0 + i * RES, 2, i);
+		assert_int_equal(store_put_batch(w, &b, NULL), 0);
+	}
+	assert_int_equal(count_label_versions("node:n1"), 1);
+	assert_string_equal(label_at(r, T0 + 119 * RES, "node:n1", HC_L_NODENAME, buf, sizeof(buf)), "n1");
+	hc_batch_free(&b);
+	store_close(r);
+	store_close(w);
+}
+
 static void test_reopen_and_tools(void **state)
 {
 	struct store *w;
@@ -364,7 +467,7 @@ static void test_reopen_and_tools(void **state)
 	n = fread(out, 1, sizeof(out) - 1, p);
 	out[n] = '\0';
 	assert_int_equal(pclose(p), 0);
-	for (const char *db = "meta\0names\0short.index\0short.data\0long.index\0long.data\0cursors\0stats\0";
+	for (const char *db = "meta\0names\0short.index\0short.data\0long.index\0long.data\0cursors\0stats\0labels\0";
 	     *db; db += strlen(db) + 1) {
 		char want[64];
 
@@ -395,6 +498,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_map_full_drops_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_and_tools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_label_versions, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
