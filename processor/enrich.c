@@ -68,6 +68,12 @@ static int copy_values(struct hc_batch *b, uint32_t s, const struct hc_batch *me
 	return 0;
 }
 
+/* Whether meta set ms has plain metric id (a table metric) among its values. */
+static int meta_has_value(const struct hc_batch *meta, uint32_t ms, uint32_t id)
+{
+	return hc_batch_value(meta, ms, id) != NULL;
+}
+
 /*
  * Rewrites set s's "labels" (metadata form "k:v,k:v") by the label options:
  * the separator, ignored keys, and labels stored on their own.
@@ -123,12 +129,74 @@ static int apply_label_opts(struct hc_batch *b, uint32_t s,
 	}
 }
 
+/*
+ * The metadata values every container with metadata has: the scraper sends
+ * them only when not 0 (common/meta.h), Heapster reported 0 when unset.
+ */
+static const uint16_t container_zero_metrics[] = {
+	HC_M_CPU_REQUEST, HC_M_CPU_LIMIT, HC_M_MEM_REQUEST, HC_M_MEM_LIMIT,
+	HC_M_EPH_REQUEST, HC_M_EPH_LIMIT, HC_M_RESTART_COUNT,
+};
+
+/* Labels of a metadata pod set that its containers get. */
+static int pod_label_for_container(const char *key)
+{
+	return strcmp(key, HC_L_TYPE) != 0 && strcmp(key, HC_META_WORKLOAD_KIND) != 0 &&
+	       strcmp(key, HC_META_WORKLOAD_NAME) != 0;
+}
+
+/*
+ * The pod's labels for its containers, copied into b once per pod, not
+ * once per container.
+ */
+struct pod_copy {
+	uint32_t        mpod;        /* metadata pod set, UINT32_MAX: none */
+	uint32_t        n;
+	struct hc_label l[32];
+};
+
+static int pod_copy_load(struct pod_copy *pc, struct hc_batch *b,
+			 const struct hc_batch *meta, uint32_t mpod)
+{
+	const struct hc_set *m;
+
+	if (pc->mpod == mpod)
+		return 0;
+	pc->mpod = mpod;
+	pc->n = 0;
+	if (mpod == UINT32_MAX)
+		return 0;
+	m = &meta->sets[mpod];
+	for (uint32_t i = 0; i < m->labels_n && pc->n < HC_ARRAY_LEN(pc->l); i++) {
+		const struct hc_label *l = &meta->labels[m->labels_off + i];
+
+		if (!pod_label_for_container(l->key))
+			continue;
+		pc->l[pc->n].key = l->key;
+		pc->l[pc->n].value = hc_batch_str(b, l->value, strlen(l->value));
+		if (pc->l[pc->n].value == NULL)
+			return -ENOMEM;
+		pc->n++;
+	}
+	return 0;
+}
+
+/* The copied value of pod label key, or NULL. */
+static const char *pod_copy_get(const struct pod_copy *pc, const char *key)
+{
+	for (uint32_t i = 0; i < pc->n; i++)
+		if (pc->l[i].key == key || strcmp(pc->l[i].key, key) == 0)
+			return pc->l[i].value;
+	return NULL;
+}
+
 int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		     const struct proc_label_opts *opts)
 {
 	int relabel = opts != NULL && (opts->nignore || opts->nstore ||
 				       (opts->separator && strcmp(opts->separator, ",")));
 	static const char *pod_labels[] = { HC_L_POD_ID, HC_L_LABELS };
+	struct pod_copy pc = { .mpod = UINT32_MAX };
 	uint32_t nsets;
 	int rc;
 
@@ -141,7 +209,7 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 	/* containers: join, or create request-only sets for a scraped pod */
 	for (uint32_t ms = 0; ms < meta->nsets; ms++) {
 		const char *key = meta->sets[ms].key, *c;
-		uint32_t pod, s;
+		uint32_t pod, s, mpod;
 		int created;
 
 		if (meta->sets[ms].type != HC_T_POD_CONTAINER ||
@@ -149,6 +217,11 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 			continue;
 		if (hc_batch_find(b, key, (size_t)(c - key), &pod) != 0)
 			continue;   /* the pod was not scraped: its node failed */
+		if (hc_batch_find(meta, key, (size_t)(c - key), &mpod) != 0)
+			mpod = UINT32_MAX;
+		rc = pod_copy_load(&pc, b, meta, mpod);
+		if (rc != 0)
+			return rc;
 		rc = hc_batch_set(b, key, strlen(key), &s, &created);
 		if (rc != 0)
 			return rc;
@@ -158,6 +231,11 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 			for (uint32_t l = 0; l < m->labels_n; l++) {
 				rc = copy_label(b, s, meta, ms, meta->labels[m->labels_off + l].key, 0);
 				if (rc != 0)
+					return rc;
+			}
+			for (uint32_t l = 0; l < pc.n; l++) {
+				if (hc_batch_get_label(b, s, pc.l[l].key) == NULL &&
+				    (rc = hc_batch_label(b, s, pc.l[l].key, pc.l[l].value)) != 0)
 					return rc;
 			}
 			/* the node labels come from the scraped pod */
@@ -172,12 +250,28 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 			}
 		} else {
 			rc = copy_label(b, s, meta, ms, HC_L_CONTAINER_IMAGE, 1);
-			for (size_t i = 0; rc == 0 && i < HC_ARRAY_LEN(pod_labels); i++)
-				rc = copy_label(b, s, meta, ms, pod_labels[i], 1);
+			for (size_t i = 0; rc == 0 && i < HC_ARRAY_LEN(pod_labels); i++) {
+				const char *v = pod_copy_get(&pc, pod_labels[i]);
+
+				/* an older scraper put the pod's labels on containers */
+				rc = v ? hc_batch_label(b, s, pod_labels[i], v)
+				       : copy_label(b, s, meta, ms, pod_labels[i], 1);
+			}
 			if (rc != 0)
 				return rc;
 		}
 		rc = copy_values(b, s, meta, ms);
+		for (size_t i = 0; rc == 0 && i < HC_ARRAY_LEN(container_zero_metrics); i++) {
+			uint32_t id = container_zero_metrics[i];
+
+			/* s's grouped range holds the scraped values; the values
+			 * copy_values() appended are found by the scan below */
+			if (hc_batch_value(b, s, id) != NULL)
+				continue;
+			if (meta_has_value(meta, ms, id))
+				continue;
+			rc = hc_batch_add_int(b, s, id, 0);
+		}
 		if (rc == 0 && relabel)
 			rc = apply_label_opts(b, s, opts);
 		if (rc != 0)

@@ -73,6 +73,8 @@ static void make_meta(struct hc_batch *m)
 		s = set(m, key, HC_TYPE_POD);
 		k = (char *)hc_batch_str(m, key, strlen(key));
 		(void)k;
+		label(m, s, HC_L_NAMESPACE_NAME, "ns");
+		label(m, s, HC_L_POD_NAME, hc_batch_str(m, key + 17, strlen(key + 17)));
 		label(m, s, HC_L_POD_ID, p == 1 ? "uid-p1" : p == 2 ? "uid-p2" : "uid-p3");
 		label(m, s, HC_L_LABELS, "app:web");
 		label(m, s, HC_META_WORKLOAD_KIND, p < 3 ? HC_TYPE_DEPLOYMENT : HC_TYPE_STATEFULSET);
@@ -82,10 +84,7 @@ static void make_meta(struct hc_batch *m)
 	s = set(m, "namespace:ns/pod:p1/container:a", HC_TYPE_POD_CONTAINER);
 	label(m, s, HC_L_CONTAINER_NAME, "a");
 	label(m, s, HC_L_CONTAINER_IMAGE, "registry/a:1");
-	label(m, s, HC_L_POD_ID, "uid-p1");
-	label(m, s, HC_L_LABELS, "app:web");
-	label(m, s, HC_L_NAMESPACE_NAME, "ns");
-	label(m, s, HC_L_POD_NAME, "p1");
+	/* (containers carry no pod labels: the pod's set has them, meta.h) */
 	hc_batch_add_int(m, s, HC_M_CPU_REQUEST, 100);
 	hc_batch_add_int(m, s, HC_M_CPU_LIMIT, 200);
 	hc_batch_add_int(m, s, HC_M_MEM_REQUEST, 1 << 20);
@@ -95,10 +94,7 @@ static void make_meta(struct hc_batch *m)
 	s = set(m, "namespace:ns/pod:p1/container:b", HC_TYPE_POD_CONTAINER);
 	label(m, s, HC_L_CONTAINER_NAME, "b");
 	label(m, s, HC_L_CONTAINER_IMAGE, "registry/b:2");
-	label(m, s, HC_L_NAMESPACE_NAME, "ns");
-	label(m, s, HC_L_POD_NAME, "p1");
-	hc_batch_add_int(m, s, HC_M_CPU_REQUEST, 50);
-	hc_batch_add_int(m, s, HC_M_MEM_REQUEST, 0);
+	hc_batch_add_int(m, s, HC_M_CPU_REQUEST, 50);   /* the rest absent: 0 */
 	/* a container of a pod that was not scraped: ignored */
 	s = set(m, "namespace:ns/pod:gone/container:x", HC_TYPE_POD_CONTAINER);
 	hc_batch_add_int(m, s, HC_M_CPU_REQUEST, 999);
@@ -165,6 +161,19 @@ static void test_enrich_and_workloads(void **state)
 	assert_null(get(&b, "namespace:ns/pod:p1/container:b", HC_M_CPU_USAGE_RATE));
 	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:b", HC_L_NODENAME), "n1");
 	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:b", HC_L_TYPE), HC_TYPE_POD_CONTAINER);
+	/* ... and the pod's labels from the pod's metadata, not its workload */
+	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:b", HC_L_POD_NAME), "p1");
+	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:b", HC_L_NAMESPACE_NAME), "ns");
+	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:b", HC_L_POD_ID), "uid-p1");
+	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:b", HC_L_LABELS), "app:web");
+	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:b", HC_L_CONTAINER_NAME), "b");
+	assert_null(lab(&b, "namespace:ns/pod:p1/container:b", HC_META_WORKLOAD_KIND));
+	/* values absent from the metadata are Heapster's 0 */
+	assert_int_equal(get(&b, "namespace:ns/pod:p1/container:b", HC_M_MEM_LIMIT)->v.i, 0);
+	assert_int_equal(get(&b, "namespace:ns/pod:p1/container:b", HC_M_RESTART_COUNT)->v.i, 0);
+	assert_int_equal(get(&b, "namespace:ns/pod:p1/container:a", HC_M_MEM_LIMIT)->v.i, 0);
+	assert_int_equal(get(&b, "namespace:ns/pod:p1/container:a", HC_M_EPH_REQUEST)->v.i, 0);
+	assert_string_equal(lab(&b, "namespace:ns/pod:p1/container:a", HC_L_LABELS), "app:web");
 	assert_null(get(&b, "namespace:ns/pod:gone/container:x", HC_M_CPU_REQUEST));
 	/* pod aggregation of requests: 100 + 50 */
 	assert_int_equal(get(&b, "namespace:ns/pod:p1", HC_M_CPU_REQUEST)->v.i, 150);
