@@ -46,7 +46,29 @@ API_SO := $(B)/heapster-api.so
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test run stop bench clean
-all: $(BINS) $(API_SO) $(B)/heapster-api.conf.in $(UNIT_BINS)
+all: $(BINS) $(API_SO) $(B)/heapster-api.conf.in $(B)/heapster-kore $(UNIT_BINS)
+
+# Our own kore (Debian's cannot serve TLS under OpenSSL 3): a copy of the
+# sources Debian ships in /usr/share/kore, patched (apiserver/kore/), built
+# in build/kore/ with Debian's options (pgsql, tasks) and checked to have
+# the features heapster-api.so is compiled with.  Never sanitized; about
+# 10 s, once.
+KORE_SHARE := /usr/share/kore
+KORE_PATCH := apiserver/kore/kore-4.1-tls.patch
+build/kore/kore: $(KORE_PATCH) $(wildcard $(KORE_SHARE)/features $(KORE_SHARE)/src/*.c $(KORE_SHARE)/include/kore/*.h)
+	@test -f $(KORE_SHARE)/Makefile || { echo "$(KORE_SHARE) missing: make deps (package kore)"; exit 1; }
+	rm -rf build/kore
+	@mkdir -p build
+	cp -R $(KORE_SHARE) build/kore
+	patch -s -p1 -d build/kore < $(KORE_PATCH)
+	@mkdir -p build/kore/obj   # before Kore's parallel compiles need it
+	$(MAKE) -C build/kore kore PGSQL=1 TASKS=1 PREFIX=/usr >build/kore/build.log 2>&1 || { tail -20 build/kore/build.log; exit 1; }
+	@cmp -s build/kore/kore.features $(KORE_SHARE)/features || { \
+	    echo "build/kore: features '$$(cat build/kore/kore.features)' differ from $(KORE_SHARE)/features"; exit 1; }
+
+$(B)/heapster-kore: build/kore/kore
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 $(B)/heapster-api.conf.in: apiserver/heapster-api.conf.in
 	@mkdir -p $(dir $@)
@@ -129,7 +151,7 @@ deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 	    build-essential pkg-config ca-certificates curl python3 \
-	    kore liblmdb-dev lmdb-utils libmsgpack-dev libcurl4-openssl-dev \
+	    kore libpq-dev liblmdb-dev lmdb-utils libmsgpack-dev libcurl4-openssl-dev \
 	    libcmocka-dev libssl-dev libsnappy-dev librdkafka-dev \
 	    influxdb victoria-metrics kcat prometheus wrk procps openssl
 

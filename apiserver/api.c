@@ -2,12 +2,14 @@
  * api.c - the Kore application's frame: worker life cycle, seccomp rules,
  * the store session, responses and the JSON writer (see api.h).
  *
- * The stock kore binary loads heapster-api.so (heapster-api.conf.in names
- * the handlers: api_model.c the model API, api_resource.c metrics.k8s.io,
- * api_export.c the metric export, api_health.c the probes).  The parent
- * never touches the store; each worker opens it read-only from
- * kore_worker_configure(), after Kore applied its seccomp filter, so the
- * extra system calls LMDB needs are allowed below.  When the store does
+ * Our kore binary (heapster-kore: Debian's sources with apiserver/kore/'s
+ * patch, for TLS) loads heapster-api.so (heapster-api.conf.in names the
+ * handlers: api_model.c the model API, api_resource.c metrics.k8s.io,
+ * api_export.c the metric export, api_health.c the probes, api_auth.c the
+ * client-certificate check).  The parent never touches the store; each
+ * worker opens it read-only from kore_worker_configure(), after Kore
+ * applied its seccomp filter, so the extra system calls LMDB (and the
+ * client-certificate check) need are allowed below.  When the store does
  * not exist yet (the API can start before the processor wrote anything),
  * or a transaction cannot begin, requests get 503 and the open is retried
  * at most once a second: the API never needs a restart to catch up.
@@ -89,6 +91,7 @@ void kore_worker_configure(void)
 {
 	hc_log_init("heapster-api", HC_LOG_INFO);
 	kore_buf_init(&api_w.out, API_OUT_INIT);
+	api_w.allowed_users = getenv("HEAPSTER_ALLOWED_USERS");
 	api_w.store_path = getenv("HEAPSTER_STORE");
 	if (api_w.store_path == NULL || api_w.store_path[0] == '\0') {
 		api_w.store_path = NULL;

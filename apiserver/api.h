@@ -49,6 +49,8 @@ enum api_vec_id {
 struct api_worker {
 	struct store       *store;          /* NULL until an open succeeds */
 	const char         *store_path;     /* $HEAPSTER_STORE, NULL if unset */
+	const char         *allowed_users;  /* $HEAPSTER_ALLOWED_USERS: CNs, ','
+					     * separated; NULL or "": any */
 	int64_t             next_open_ms;   /* monotonic: next open attempt */
 	struct kore_buf     out;            /* response body */
 	struct store_point *pts;            /* store_series() output */
@@ -105,6 +107,8 @@ int api_resource(struct http_request *req);        /* /apis, metrics.k8s.io */
 int api_export(struct http_request *req);          /* /api/v1/metric-export */
 int api_export_schema(struct http_request *req);   /* /api/v1/metric-export-schema */
 int api_metrics(struct http_request *req);         /* /metrics, Prometheus text */
+/* Validator of the `client_cert` authentication block (api_auth.c). */
+int api_auth_client(struct http_request *req, const void *data);
 /* Counts a response for /metrics (route and status, latency). */
 void api_metrics_count(struct http_request *req, int status);
 

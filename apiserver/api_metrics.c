@@ -30,7 +30,7 @@ static const char *route_names[R_COUNT] = {
 };
 
 /* Status codes counted one by one; others go to the last slot. */
-static const int codes[] = { 200, 400, 404, 405, 414, 500, 503, 0 };
+static const int codes[] = { 200, 400, 401, 403, 404, 405, 414, 500, 503, 0 };
 #define NCODES ((int)(sizeof(codes) / sizeof(codes[0])))
 
 struct api_counters {

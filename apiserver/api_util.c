@@ -950,3 +950,30 @@ int api_selector_match(const struct api_selector *sel, const char *labels,
 	}
 	return 1;
 }
+
+/* ---- client certificates ---------------------------------------------- */
+
+int api_user_allowed(const char *list, const char *user, size_t len)
+{
+	const char *p, *end;
+
+	if (len == 0)
+		return 0;
+	if (list == NULL || *list == '\0')
+		return 1;
+	for (p = list; *p; p = *end ? end + 1 : end) {
+		const char *a = p, *b;
+
+		end = strchr(p, ',');
+		if (end == NULL)
+			end = p + strlen(p);
+		b = end;
+		while (a < b && *a == ' ')
+			a++;
+		while (b > a && b[-1] == ' ')
+			b--;
+		if ((size_t)(b - a) == len && memcmp(a, user, len) == 0)
+			return 1;
+	}
+	return 0;
+}

@@ -220,4 +220,15 @@ int api_selector_parse(const char *s, size_t len, unsigned flags,
 int api_selector_match(const struct api_selector *sel, const char *labels,
 		       size_t len);
 
+/* ---- client certificates ---------------------------------------------- */
+
+/*
+ * Whether user (a client certificate's CN, len bytes) is in list, the
+ * --allowed_users value: names separated by ',', compared exactly after
+ * trimming spaces around each.  A NULL or empty list allows every user
+ * (Heapster: any authenticated client); a list of only separators allows
+ * nobody; an empty user is never allowed.
+ */
+int api_user_allowed(const char *list, const char *user, size_t len);
+
 #endif

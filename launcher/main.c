@@ -7,7 +7,7 @@
  *   heapster-scraper    --source ...      (kubelets -> processor queue)
  *   heapster-processor  --exporter ...    (queue -> store, notifies exporters)
  *   heapster-exporter   --sink ...        (one per --sink, store -> sink)
- *   kore + heapster-api.so                (store -> HTTP, Heapster's API)
+ *   heapster-kore + heapster-api.so       (store -> HTTP, Heapster's API)
  *
  * A child that dies is restarted after a backoff (1 s doubling to
  * --restart_backoff_max, 30 s, reset once it has run for a minute); the others keep running, which is
@@ -16,9 +16,16 @@
  * PR_SET_PDEATHSIG, so a launcher killed with -9 does not leave orphans, and
  * each runs in its own session (Kore signals its whole process group).
  *
- * In a Kubernetes pod the launcher is not used: each container runs one of
- * the binaries directly (deploy/), sharing the store volume and the pod's
- * IPC namespace.
+ * The API server is our own kore build (heapster-kore, next to the other
+ * binaries: Debian's Kore 4.1 patched for TLS under OpenSSL 3,
+ * apiserver/kore/); without it, and without TLS flags, /usr/bin/kore does.
+ * --tls_cert/--tls_key serve https, --tls_client_ca requires client
+ * certificates except on the probes, --allowed_users limits their CNs
+ * (REFERENCE §5).  The files are checked before anything starts, and the
+ * launcher exits with a one-line error if one cannot be read.
+ *
+ * In a Kubernetes pod each container runs the launcher with --only=ROLE
+ * (deploy/), sharing the store volume and the pod's IPC namespace.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,11 +51,14 @@
 #define MAX_SINKS    8
 #define MAX_CHILDREN (MAX_SINKS + 3)
 #define MAX_ARGS     64
+#define MAX_ENV      4
+
+#define KORE_STOCK   "/usr/bin/kore"
 
 struct launch_child {
 	char    name[64];
 	char   *argv[MAX_ARGS];
-	char   *envp_store;        /* "HEAPSTER_STORE=..." for kore, or NULL */
+	char   *env[MAX_ENV];      /* "NAME=value" set in the child (kore), NULL-ended */
 	pid_t   pid;
 	int64_t started_ms;
 	int64_t restart_at_ms;     /* 0: running or not scheduled */
@@ -74,7 +84,12 @@ struct launch_config {
 	const char *api_workers;
 	const char *only;          /* run just this role (a container of the pod) */
 	int64_t     backoff_max_ms;   /* --restart_backoff_max */
+	const char *tls_cert, *tls_key, *tls_client_ca;   /* as given */
+	const char *allowed_users;    /* CNs, comma-separated; NULL: any */
 	char        bin_dir[PATH_MAX];
+	/* set by check_api() for the api role: */
+	char        kore[PATH_MAX];   /* the kore binary */
+	char        cert_path[PATH_MAX], key_path[PATH_MAX], ca_path[PATH_MAX];
 };
 
 static volatile sig_atomic_t launch_stop;
@@ -103,10 +118,14 @@ static void usage(void)
 "  [--export_backlog=15m] [--long_retention_metrics=M1,M2,...]\n"
 "  [--label_separator=,] [--store_label=NAME[=KEY]]... [--ignore_label=KEY]...\n"
 "  [--log_level=info] [--only=ROLE] [--restart_backoff_max=30s]\n"
+"  [--tls_cert=FILE --tls_key=FILE [--tls_client_ca=FILE [--allowed_users=CN,...]]]\n"
 "Runs scraper, processor, one exporter per --sink and the API server, and\n"
 "restarts any of them that dies.  State (store, logs, kore.conf) lives in\n"
 "--run_dir.  --only=scraper|processor|exporter|api runs one role, as a\n"
-"container of the pod does (deploy/).\n");
+"container of the pod does (deploy/).  With --tls_cert and --tls_key the\n"
+"API serves https; --tls_client_ca then requires a client certificate from\n"
+"that CA on every route but /healthz, /readyz and /livez, and\n"
+"--allowed_users limits the certificates' CNs.\n");
 }
 
 static int parse_args(int argc, char **argv, struct launch_config *c)
@@ -131,6 +150,10 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 		{ "log_level", required_argument, NULL, 'v' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "restart_backoff_max", required_argument, NULL, 'B' },
+		{ "tls_cert", required_argument, NULL, 'C' },
+		{ "tls_key", required_argument, NULL, 'K' },
+		{ "tls_client_ca", required_argument, NULL, 'A' },
+		{ "allowed_users", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -196,6 +219,10 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 			}
 			c->only = optarg;
 			break;
+		case 'C': c->tls_cert = optarg; break;
+		case 'K': c->tls_key = optarg; break;
+		case 'A': c->tls_client_ca = optarg; break;
+		case 'U': c->allowed_users = optarg; break;
 		default:
 			usage();
 			return HC_ERR_CONFIG;
@@ -209,6 +236,22 @@ static int parse_args(int argc, char **argv, struct launch_config *c)
 	}
 	if (c->port <= 0 || c->port > 65535) {
 		fprintf(stderr, "heapster: bad --port\n");
+		return HC_ERR_CONFIG;
+	}
+	/* Heapster's checks, plus one: --allowed_users alone would do nothing */
+	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+		fprintf(stderr, "heapster: both --tls_cert and --tls_key are "
+			"required to serve TLS\n");
+		return HC_ERR_CONFIG;
+	}
+	if (c->tls_client_ca != NULL && c->tls_cert == NULL) {
+		fprintf(stderr, "heapster: --tls_client_ca requires --tls_cert "
+			"and --tls_key\n");
+		return HC_ERR_CONFIG;
+	}
+	if (c->allowed_users != NULL && c->tls_client_ca == NULL) {
+		fprintf(stderr, "heapster: --allowed_users requires "
+			"--tls_client_ca\n");
 		return HC_ERR_CONFIG;
 	}
 	for (int i = 0; i < c->nsinks; i++) {
@@ -245,10 +288,101 @@ static void add_arg(struct launch_child *ch, int *argc, const char *flag,
 	ch->argv[*argc] = NULL;
 }
 
-/* Writes run_dir/kore.conf from the template next to the binaries. */
+/*
+ * Resolves one TLS flag's file to an absolute path (Kore reads it from
+ * its own processes) and checks that it is a readable regular file
+ * holding a PEM block whose label ends with `pem` ("CERTIFICATE", "PRIVATE
+ * KEY": a swapped pair fails here rather than in a restarting kore), at
+ * a path Kore's configuration can hold.  0 or HC_ERR_CONFIG, the reason
+ * printed on one line.
+ */
+static int check_tls_file(const char *flag, const char *file, const char *pem,
+			  char *path)
+{
+	char buf[64 * 1024], marker[64];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (realpath(file, path) == NULL) {
+		fprintf(stderr, "heapster: --%s=%s: %s\n", flag, file, strerror(errno));
+		return HC_ERR_CONFIG;
+	}
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "heapster: --%s=%s: %s\n", flag, file,
+			fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return HC_ERR_CONFIG;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(marker, sizeof(marker), "%s-----", pem);
+	if (strstr(buf, "-----BEGIN ") == NULL || strstr(buf, marker) == NULL) {
+		fprintf(stderr, "heapster: --%s=%s: no PEM %s in it\n", flag, file, pem);
+		return HC_ERR_CONFIG;
+	}
+	/* Kore's configuration splits on blanks and ends lines at '\n' */
+	for (const char *p = path; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			fprintf(stderr, "heapster: --%s=%s: the path may not "
+				"contain blanks\n", flag, file);
+			return HC_ERR_CONFIG;
+		}
+	}
+	return 0;
+}
+
+/*
+ * What the api role needs before it starts: the kore binary (ours, or
+ * Debian's when ours is missing and no TLS is asked: Debian's cannot serve
+ * TLS under OpenSSL 3) and the TLS files.  0 or HC_ERR_CONFIG, the reason
+ * printed on one line.
+ */
+static int check_api(struct launch_config *c)
+{
+	snprintf(c->kore, sizeof(c->kore), "%s/heapster-kore", c->bin_dir);
+	if (access(c->kore, X_OK) != 0) {
+		if (c->tls_cert != NULL) {
+			fprintf(stderr, "heapster: %s: %s (TLS needs this patched "
+				"kore: make)\n", c->kore, strerror(errno));
+			return HC_ERR_CONFIG;
+		}
+		hc_warn("%s not found: the API runs on %s (no TLS)", c->kore,
+			KORE_STOCK);
+		snprintf(c->kore, sizeof(c->kore), "%s", KORE_STOCK);
+	}
+	if (c->tls_cert == NULL)
+		return 0;
+	if (check_tls_file("tls_cert", c->tls_cert, "CERTIFICATE", c->cert_path) != 0 ||
+	    check_tls_file("tls_key", c->tls_key, "PRIVATE KEY", c->key_path) != 0)
+		return HC_ERR_CONFIG;
+	if (c->tls_client_ca != NULL &&
+	    check_tls_file("tls_client_ca", c->tls_client_ca, "CERTIFICATE",
+			   c->ca_path) != 0)
+		return HC_ERR_CONFIG;
+	return 0;
+}
+
+/*
+ * Writes run_dir/kore.conf from the template next to the binaries,
+ * substituting every @KEY@ outside comment lines.
+ */
 static int write_kore_conf(const struct launch_config *c, const char *path)
 {
+	static const char *keys[] = {
+		"@BIND@", "@PORT@", "@SO@", "@WORKERS@", "@TLS@", "@TLS_CERT@",
+		"@TLS_KEY@", "@TLS_CLIENT_CA@", "@IF_TLS@", "@IF_CLIENT_CA@",
+	};
 	char tpl_path[PATH_MAX], so_path[PATH_MAX], port[16], line[1024];
+	int tls = c->tls_cert != NULL, ca = c->tls_client_ca != NULL;
+	const char *vals[] = {
+		c->bind, port, so_path, c->api_workers, tls ? "yes" : "no",
+		tls ? c->cert_path : "", tls ? c->key_path : "",
+		ca ? c->ca_path : "", tls ? "" : "#", ca ? "" : "#",
+	};
 	FILE *in, *out;
 	int rc = 0;
 
@@ -266,10 +400,14 @@ static int write_kore_conf(const struct launch_config *c, const char *path)
 		goto close_in;
 	}
 	while (fgets(line, sizeof(line), in) != NULL) {
-		static const char *keys[] = { "@BIND@", "@PORT@", "@SO@", "@WORKERS@" };
-		const char *vals[] = { c->bind, port, so_path, c->api_workers };
 		char *p = line;
 
+		p += strspn(p, " \t");
+		if (*p == '#') {
+			fputs(line, out);
+			continue;
+		}
+		p = line;
 		/* substitute every @KEY@ on the line */
 		while (*p) {
 			size_t k;
@@ -303,8 +441,8 @@ static pid_t spawn(struct launch_child *ch, const struct launch_config *c)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() == 1)
 		_exit(1);   /* the launcher died before prctl took effect */
-	if (ch->envp_store)
-		putenv(ch->envp_store);
+	for (int i = 0; i < MAX_ENV && ch->env[i] != NULL; i++)
+		putenv(ch->env[i]);
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
@@ -392,13 +530,16 @@ static int plan(const struct launch_config *c, const char *store_dir,
 
 	snprintf(kids[n].name, sizeof(kids[n].name), "api");
 	a = 0;
-	add_arg(&kids[n], &a, NULL, "/usr/bin/kore");
+	add_arg(&kids[n], &a, NULL, c->kore[0] ? c->kore : KORE_STOCK);
 	add_arg(&kids[n], &a, NULL, "-c");
 	add_arg(&kids[n], &a, NULL, conf_path);
 	add_arg(&kids[n], &a, NULL, "-f");
 	add_arg(&kids[n], &a, NULL, "-n");
 	add_arg(&kids[n], &a, NULL, "-r");
-	if (asprintf(&kids[n].envp_store, "HEAPSTER_STORE=%s", store_dir) < 0)
+	/* always set, so that a value in the launcher's environment never leaks in */
+	if (asprintf(&kids[n].env[0], "HEAPSTER_STORE=%s", store_dir) < 0 ||
+	    asprintf(&kids[n].env[1], "HEAPSTER_ALLOWED_USERS=%s",
+		     c->allowed_users ? c->allowed_users : "") < 0)
 		return -ENOMEM;
 	n++;
 	*nkids = n;
@@ -411,7 +552,8 @@ static void free_plan(struct launch_child *kids, int nkids)
 	for (int i = 0; i < nkids; i++) {
 		for (int a = 0; kids[i].argv[a] != NULL; a++)
 			free(kids[i].argv[a]);
-		free(kids[i].envp_store);
+		for (int e = 0; e < MAX_ENV; e++)
+			free(kids[i].env[e]);
 	}
 }
 
@@ -456,12 +598,16 @@ int main(int argc, char **argv)
 	struct store *st;
 	char store_dir[PATH_MAX], conf_path[PATH_MAX], inst[64];
 	uint64_t size = 0;
-	int nkids = 0, rc, status = 0;
+	int nkids = 0, rc, status = 0, api;
 	struct sigaction sa = { 0 };
 
 	if (parse_args(argc, argv, &cfg) != 0)
 		return 2;
 	hc_log_init("heapster", HC_LOG_INFO);
+	/* the TLS files matter only where the API runs (its container) */
+	api = cfg.only == NULL || strcmp(cfg.only, "api") == 0;
+	if (api && check_api(&cfg) != 0)
+		return 2;
 	if (mkdir(cfg.run_dir, 0755) != 0 && errno != EEXIST) {
 		hc_error("cannot create %s: %s", cfg.run_dir, strerror(errno));
 		return 1;
@@ -491,7 +637,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	store_close(st);
-	rc = write_kore_conf(&cfg, conf_path);
+	rc = api ? write_kore_conf(&cfg, conf_path) : 0;
 	if (rc != 0) {
 		hc_error("cannot write %s: %s", conf_path, hc_strerror(rc));
 		return 1;
@@ -522,8 +668,10 @@ int main(int argc, char **argv)
 	sigaction(SIGCHLD, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	hc_info("instance %s, store %s, API on http://%s:%d/", cfg.instance,
-		store_dir, cfg.bind, cfg.port);
+	hc_info("instance %s, store %s, API on %s://%s:%d/%s", cfg.instance,
+		store_dir, cfg.tls_cert ? "https" : "http", cfg.bind, cfg.port,
+		cfg.tls_client_ca ? " (client certificates required, probes "
+		"open)" : "");
 	for (int i = 0; i < nkids; i++)
 		start(&kids[i], &cfg);
 

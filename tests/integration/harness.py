@@ -217,12 +217,15 @@ class Sim:
 
 
 class Pipeline:
-    """The heapster launcher and everything it runs."""
+    """The heapster launcher and everything it runs.  scheme="https" when
+    extra holds --tls_cert/--tls_key (readiness is probed on /healthz,
+    which needs no client certificate)."""
 
-    def __init__(self, procs, tmp, source, sinks=(), resolution="5s", extra=()):
+    def __init__(self, procs, tmp, source, sinks=(), resolution="5s", extra=(),
+                 scheme="http"):
         self.port = free_port()
         self.run_dir = os.path.join(tmp, "run")
-        self.api = "http://127.0.0.1:%d" % self.port
+        self.api = "%s://127.0.0.1:%d" % (scheme, self.port)
         argv = [os.path.join(BIN, "heapster"), "--source=" + source,
                 "--metric_resolution=" + resolution, "--run_dir=" + self.run_dir,
                 "--port=%d" % self.port] + ["--sink=" + s for s in sinks] + list(extra)
@@ -242,6 +245,57 @@ class Pipeline:
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid), "-f", name],
                              capture_output=True, text=True).stdout.split()
         return int(out[0]) if out else None
+
+
+class TestCA:
+    """A throwaway certificate authority in dir, made with the openssl CLI.
+
+    issue() signs a server certificate (for 127.0.0.1 and localhost) or a
+    client certificate (CN = the user) with an RSA or EC P-256 key and
+    returns (cert path, key path).  Certificates are valid for two days.
+    """
+
+    def __init__(self, dir, name, key="rsa"):
+        self.dir = dir
+        self.name = name
+        self.serial = 0
+        os.makedirs(dir, exist_ok=True)
+        self.cert = os.path.join(dir, name + "-ca.pem")
+        self.key = os.path.join(dir, name + "-ca.key")
+        self._openssl(["req", "-x509", "-new", *self._newkey(key), "-nodes",
+                       "-keyout", self.key, "-out", self.cert, "-days", "2",
+                       "-subj", "/CN=" + name,
+                       "-addext", "basicConstraints=critical,CA:TRUE",
+                       "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+
+    @staticmethod
+    def _newkey(kind):
+        if kind == "ec":
+            return ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+        return ["-newkey", "rsa:2048"]
+
+    @staticmethod
+    def _openssl(args):
+        r = subprocess.run(["openssl"] + args, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise TestFailure("openssl %s: %s" % (" ".join(args[:2]), r.stderr[-500:]))
+
+    def issue(self, cn, server=False, key="rsa"):
+        self.serial += 1
+        base = os.path.join(self.dir, "%s-%s-%s" % (self.name, cn, key))
+        csr, ext = base + ".csr", base + ".ext"
+        with open(ext, "w") as f:
+            if server:
+                f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                        "extendedKeyUsage=serverAuth\n")
+            else:
+                f.write("extendedKeyUsage=clientAuth\n")
+        self._openssl(["req", "-new", *self._newkey(key), "-nodes", "-keyout", base + ".key",
+                       "-out", csr, "-subj", "/CN=" + cn])
+        self._openssl(["x509", "-req", "-in", csr, "-CA", self.cert, "-CAkey", self.key,
+                       "-set_serial", str(self.serial), "-days", "2", "-out", base + ".pem",
+                       "-extfile", ext])
+        return base + ".pem", base + ".key"
 
 
 def make_tmp(name):
