@@ -330,6 +330,8 @@ void hc_batch_reset(struct hc_batch *b, int64_t ts_ms)
 	b->nodes_ok = b->nodes_failed = 0;
 	b->nsets = b->nvals = b->nlabels = 0;
 	b->grouped = 0;
+	b->grouped_n = 0;
+	b->added = 0;
 	hc_map_clear(&b->set_index);
 	/* custom names point into the arena: drop them with it */
 	if (b->nnames > HC_M_COUNT)
@@ -347,6 +349,7 @@ void hc_batch_free(struct hc_batch *b)
 	free(b->name_kinds);
 	free(b->vals_alt);
 	free(b->scratch);
+	free(b->scratch2);
 	hc_map_free(&b->set_index);
 	hc_map_free(&b->name_index);
 	memset(b, 0, sizeof(*b));
@@ -498,6 +501,7 @@ struct hc_value *hc_batch_add(struct hc_batch *b, uint32_t set, uint32_t name)
 	if (grow((void **)&b->vals, &b->vals_cap, b->nvals + 1, sizeof(*b->vals)))
 		return NULL;
 	v = &b->vals[b->nvals++];
+	b->added++;
 	v->set = set;
 	v->name = name;
 	v->labels_off = 0;
@@ -558,6 +562,121 @@ int hc_batch_add_labeled(struct hc_batch *b, uint32_t set, uint32_t name,
 	return 0;
 }
 
+/*
+ * Grouping needs each set's values contiguous, not the array sorted, so two
+ * common cases move nothing:
+ *  - values appended set by set (the decoder, the scraper): one pass finds
+ *    that every set's values already form one run;
+ *  - values appended after a grouping only for sets that had none then
+ *    (aggregates for new namespaces, workloads, the cluster), each set's in
+ *    one run: the new runs get their offsets.
+ * Anything else is a stable counting sort into a second array, O(n).
+ */
+static int group_in_place(struct hc_batch *b, uint32_t from)
+{
+	uint32_t last = UINT32_MAX;
+
+	for (uint32_t i = from; i < b->nvals; i++) {
+		uint32_t s = b->vals[i].set;
+
+		if (s == last) {
+			b->sets[s].vals_n++;
+			continue;
+		}
+		if (b->sets[s].vals_n != 0) {
+			/* s has values elsewhere: forget the runs started here
+			 * (they start at or after `from`) and let the caller sort */
+			for (uint32_t j = from; j < i; j++) {
+				struct hc_set *t = &b->sets[b->vals[j].set];
+
+				if (t->vals_off >= from) {
+					t->vals_off = 0;
+					t->vals_n = 0;
+				}
+			}
+			return 0;
+		}
+		b->sets[s].vals_off = i;
+		b->sets[s].vals_n = 1;
+		last = s;
+	}
+	return 1;
+}
+
+/*
+ * Values [0, g) are grouped (runs cover them exactly), [g, nvals) are not:
+ * bucket the tail by set, then walk the prefix run by run, copying each run
+ * whole and its set's tail values after it, then the sets that only have
+ * tail values.  Block copies of runs: about memcpy speed, where the full
+ * counting sort moves every value on its own.
+ */
+/* 0, 1 when the prefix is inconsistent (sort instead), or -ENOMEM. */
+static int group_merge(struct hc_batch *b, uint32_t g)
+{
+	uint32_t nt = b->nvals - g, *start, *tidx, o = 0;
+	struct hc_value *out, *tmp;
+	int rc;
+
+	rc = grow((void **)&b->scratch, &b->scratch_cap, b->nsets + 1,
+		  sizeof(*b->scratch));
+	if (rc == 0)
+		rc = grow((void **)&b->scratch2, &b->scratch2_cap, nt + 1,
+			  sizeof(*b->scratch2));
+	if (rc == 0)
+		rc = grow((void **)&b->vals_alt, &b->vals_alt_cap, b->nvals + 1,
+			  sizeof(*b->vals_alt));
+	if (rc != 0)
+		return rc;
+	start = b->scratch;
+	tidx = b->scratch2;
+	/* tail bucket of set s: tidx[start[s] .. start[s + 1]) after the shift */
+	memset(start, 0, (b->nsets + 1) * sizeof(*start));
+	for (uint32_t i = g; i < b->nvals; i++)
+		start[b->vals[i].set + 1]++;
+	for (uint32_t s = 0; s < b->nsets; s++)
+		start[s + 1] += start[s];
+	for (uint32_t i = g; i < b->nvals; i++)
+		tidx[start[b->vals[i].set]++] = i;
+	/* start[s] is now the end of bucket s; its start is start[s - 1] */
+	out = b->vals_alt;
+	/* sets with values only in the tail (vals_n still 0) first */
+	for (uint32_t s = 0; s < b->nsets; s++) {
+		uint32_t t0 = s ? start[s - 1] : 0, t1 = start[s];
+
+		if (b->sets[s].vals_n != 0 || t0 == t1)
+			continue;
+		b->sets[s].vals_off = o;
+		b->sets[s].vals_n = t1 - t0;
+		for (uint32_t t = t0; t < t1; t++)
+			out[o++] = b->vals[tidx[t]];
+	}
+	/* then every prefix run, whole, followed by its set's tail values */
+	for (uint32_t i = 0; i < g;) {
+		uint32_t s = b->vals[i].set, pn = b->sets[s].vals_n;
+		uint32_t t0 = s ? start[s - 1] : 0, t1 = start[s];
+
+		if (pn == 0 || pn > g - i)
+			return 1;   /* the prefix is not what the last grouping left */
+		memcpy(out + o, b->vals + i, pn * sizeof(*out));
+		b->sets[s].vals_off = o;
+		o += pn;
+		for (uint32_t t = t0; t < t1; t++)
+			out[o++] = b->vals[tidx[t]];
+		b->sets[s].vals_n = pn + (t1 - t0);
+		i += pn;
+	}
+	tmp = b->vals;
+	b->vals = out;
+	b->vals_alt = tmp;
+	{
+		uint32_t c = b->vals_cap;
+
+		b->vals_cap = b->vals_alt_cap;
+		b->vals_alt_cap = c;
+	}
+	return 0;
+}
+
 int hc_batch_group(struct hc_batch *b)
 {
 	struct hc_value *sorted, *tmp;
@@ -566,6 +685,28 @@ int hc_batch_group(struct hc_batch *b)
 
 	if (b->grouped)
 		return 0;
+	/* values dropped since (a caller rolled the batch back): start over */
+	if (b->grouped_n + b->added != b->nvals)
+		b->grouped_n = 0;
+	b->added = 0;
+	if (b->grouped_n == 0)
+		for (uint32_t s = 0; s < b->nsets; s++)
+			b->sets[s].vals_n = 0;
+	if (group_in_place(b, b->grouped_n)) {
+		b->grouped = 1;
+		b->grouped_n = b->nvals;
+		return 0;
+	}
+	if (b->grouped_n > 0) {
+		rc = group_merge(b, b->grouped_n);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			b->grouped = 1;
+			b->grouped_n = b->nvals;
+			return 0;
+		}
+	}
 	rc = grow((void **)&b->scratch, &b->scratch_cap, b->nsets + 1,
 		  sizeof(*b->scratch));
 	if (rc != 0)
@@ -598,6 +739,7 @@ int hc_batch_group(struct hc_batch *b)
 		b->vals_alt_cap = c;
 	}
 	b->grouped = 1;
+	b->grouped_n = b->nvals;
 	return 0;
 }
 

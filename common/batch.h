@@ -14,9 +14,10 @@
  * point and little per batch.
  *
  * Values are appended in any order and reference their set by index.
- * hc_batch_group() sorts them by set (stable counting sort, O(n)) and fills
+ * hc_batch_group() makes each set's values one contiguous run (stable
+ * counting sort, O(n), unless they already are: see batch.c) and fills
  * each set's vals_off/vals_n; lookups by set need a grouped batch, and any
- * later add ungroups it.
+ * later add ungroups it.  Runs are in no particular order.
  *
  * Strings: keys and label values passed to the batch must outlive it; copy
  * transient strings with hc_batch_str() first.  Label keys are usually the
@@ -122,10 +123,14 @@ struct hc_batch {
 	struct hc_map    set_index;    /* entity key -> set index */
 	struct hc_map    name_index;   /* every name -> name index */
 	int              grouped;
+	uint32_t         grouped_n;    /* values grouped by the last hc_batch_group() */
+	uint32_t         added;        /* hc_batch_add() calls since */
 	struct hc_value *vals_alt;     /* hc_batch_group()'s second buffer */
 	uint32_t         vals_alt_cap;
 	uint32_t        *scratch;      /* for hc_batch_group() */
 	uint32_t         scratch_cap;
+	uint32_t        *scratch2;
+	uint32_t         scratch2_cap;
 };
 
 int  hc_batch_init(struct hc_batch *b);

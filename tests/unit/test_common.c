@@ -1,6 +1,7 @@
 /*
  * test_common.c - Heapster's --source/--sink syntax, durations, sizes,
- * RFC 3339 times, error texts and the zero-copy msgpack reader.
+ * RFC 3339 times, error texts, the zero-copy msgpack reader and the
+ * batch's grouping of values by set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 #include <msgpack.h>
+#include <stdlib.h>
 
+#include "batch.h"
 #include "hc.h"
 #include "mpread.h"
 #include "uri.h"
@@ -211,6 +214,83 @@ static void test_mpread(void **state)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/*
+ * hc_batch_group() against a shadow record of what each set was given, in
+ * order, over rounds that hit each of its paths: values appended set by
+ * set, appended only for sets that had none, appended anywhere (the merge),
+ * and a rollback of nvals behind its back (the full sort).
+ */
+#define G_SETS 40
+#define G_MAX  4000
+
+static void check_groups(struct hc_batch *b, int64_t (*shadow)[G_MAX], const int *n)
+{
+	assert_int_equal(hc_batch_group(b), 0);
+	for (uint32_t s = 0; s < b->nsets; s++) {
+		const struct hc_set *set = &b->sets[s];
+
+		assert_int_equal(set->vals_n, n[s]);
+		for (uint32_t i = 0; i < set->vals_n; i++) {
+			assert_int_equal(b->vals[set->vals_off + i].set, s);
+			assert_int_equal(b->vals[set->vals_off + i].v.i, shadow[s][i]);
+		}
+	}
+}
+
+static void test_batch_group(void **state)
+{
+	static int64_t shadow[G_SETS][G_MAX];
+	int n[G_SETS] = { 0 };
+	struct hc_batch b;
+	int64_t next = 1;
+	uint32_t s;
+
+	(void)state;
+	srand(7);
+	assert_int_equal(hc_batch_init(&b), 0);
+	hc_batch_reset(&b, 0);
+	for (int round = 0; round < 60; round++) {
+		int mode = round % 4, nsets = (int)b.nsets;
+
+		if (nsets < G_SETS && (mode == 1 || nsets == 0)) {
+			/* new sets, each given a run */
+			for (int k = 0; k < 3 && (int)b.nsets < G_SETS; k++) {
+				char key[16];
+
+				snprintf(key, sizeof(key), "s%u", b.nsets);
+				assert_int_equal(hc_batch_set(&b, key, strlen(key), &s, NULL), 0);
+				for (int v = 0; v < 5; v++, next++) {
+					assert_int_equal(hc_batch_add_int(&b, s, 0, next), 0);
+					shadow[s][n[s]++] = next;
+				}
+			}
+		} else if (mode == 3 && b.nvals > 10) {
+			/* a caller rolls back the last values, then adds others */
+			b.nvals -= 10;
+			b.grouped = 0;
+			memset(n, 0, sizeof(n));
+			for (uint32_t i = 0; i < b.nvals; i++)
+				shadow[b.vals[i].set][n[b.vals[i].set]++] = b.vals[i].v.i;
+			for (int k = 0; k < 4; k++, next++) {
+				s = (uint32_t)rand() % b.nsets;
+				assert_int_equal(hc_batch_add_int(&b, s, 0, next), 0);
+				shadow[s][n[s]++] = next;
+			}
+		} else {
+			/* values for random existing sets, interleaved */
+			for (int k = 0; k < 30; k++, next++) {
+				s = (uint32_t)rand() % b.nsets;
+				assert_int_equal(hc_batch_add_int(&b, s, 0, next), 0);
+				shadow[s][n[s]++] = next;
+			}
+		}
+		check_groups(&b, shadow, n);
+		/* grouping twice changes nothing */
+		check_groups(&b, shadow, n);
+	}
+	hc_batch_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +300,7 @@ int main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_mpread),
+		cmocka_unit_test(test_batch_group),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }
