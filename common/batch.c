@@ -452,10 +452,15 @@ const char *hc_batch_get_label(const struct hc_batch *b, uint32_t set,
 			       const char *key)
 {
 	const struct hc_set *s = &b->sets[set];
+	const struct hc_label *l = &b->labels[s->labels_off];
 
+	/* keys are mostly the HC_L_* constants themselves: pointers first */
 	for (uint32_t i = 0; i < s->labels_n; i++)
-		if (strcmp(b->labels[s->labels_off + i].key, key) == 0)
-			return b->labels[s->labels_off + i].value;
+		if (l[i].key == key)
+			return l[i].value;
+	for (uint32_t i = 0; i < s->labels_n; i++)
+		if (strcmp(l[i].key, key) == 0)
+			return l[i].value;
 	return NULL;
 }
 

@@ -88,7 +88,28 @@ static int copy_label(struct hc_batch *b, uint32_t src, uint32_t dst, const char
 	return v ? hc_batch_label(b, dst, key, v) : 0;
 }
 
-/* Finds or creates the parent set `key` of child set `child` with type `type`. */
+/* The type of a workload key "namespace:NS/<kind>:<name>": its kind. */
+static const char *key_type(const char *key)
+{
+	static const char *kinds[] = {
+		HC_TYPE_DEPLOYMENT, HC_TYPE_REPLICASET, HC_TYPE_STATEFULSET,
+		HC_TYPE_DAEMONSET, HC_TYPE_JOB, HC_TYPE_CRONJOB, HC_TYPE_RC,
+	};
+	const char *slash = strchr(key, '/');
+
+	for (size_t i = 0; slash != NULL && i < HC_ARRAY_LEN(kinds); i++) {
+		size_t n = strlen(kinds[i]);
+
+		if (strncmp(slash + 1, kinds[i], n) == 0 && slash[1 + n] == ':')
+			return kinds[i];
+	}
+	return "workload";
+}
+
+/*
+ * Finds or creates the parent set `key` of child set `child` with type `type`
+ * (NULL: the kind a workload key names, worked out only when created).
+ */
 static int parent_set(struct hc_batch *b, const char *key, size_t len,
 		      uint32_t child, const char *type, uint32_t *out)
 {
@@ -102,6 +123,8 @@ static int parent_set(struct hc_batch *b, const char *key, size_t len,
 	rc = hc_batch_set(b, key, len, out, &created);
 	if (rc != 0 || !created)
 		return rc;
+	if (type == NULL)
+		type = key_type(key);
 	rc = hc_batch_label(b, *out, HC_L_TYPE, type);
 	/* a pod inherits its container's pod labels, a namespace or a
 	 * workload only the namespace's name and id, the cluster nothing */
@@ -211,24 +234,6 @@ const uint16_t proc_ns_metrics[6] = {
 	HC_M_CPU_LIMIT, HC_M_MEM_REQUEST, HC_M_MEM_LIMIT,
 };
 
-/* The type of a workload key "namespace:NS/<kind>:<name>": its kind. */
-static const char *key_type(const char *key)
-{
-	static const char *kinds[] = {
-		HC_TYPE_DEPLOYMENT, HC_TYPE_REPLICASET, HC_TYPE_STATEFULSET,
-		HC_TYPE_DAEMONSET, HC_TYPE_JOB, HC_TYPE_CRONJOB, HC_TYPE_RC,
-	};
-	const char *slash = strchr(key, '/');
-
-	for (size_t i = 0; slash != NULL && i < HC_ARRAY_LEN(kinds); i++) {
-		size_t n = strlen(kinds[i]);
-
-		if (strncmp(slash + 1, kinds[i], n) == 0 && slash[1 + n] == ':')
-			return kinds[i];
-	}
-	return "workload";
-}
-
 static int key_namespace(void *ctx, const struct hc_batch *b, uint32_t set,
 			 char *buf, size_t cap)
 {
@@ -271,8 +276,9 @@ int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of
 	uint32_t nsets = b->nsets, nslots = 0, *slot_of = NULL, *parent_of_slot = NULL;
 	struct { double sum; uint8_t used, is_float; } *row = NULL;
 	uint8_t ct = hc_entity_type(child_type);
-	char key[512];
-	int rc;
+	char key[512], last[512];
+	uint32_t last_parent = UINT32_MAX;
+	int rc, last_len = -1;
 
 	rc = hc_batch_group(b);
 	if (rc != 0)
@@ -296,14 +302,21 @@ int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of
 		len = key_of(ctx, b, s, key, sizeof(key));
 		if (len <= 0 || (size_t)len >= sizeof(key))
 			continue;
-		if (create) {
-			rc = parent_set(b, key, (size_t)len, s,
-					parent_type ? parent_type : key_type(key), &parent);
+		/* children of one parent often come in a row (a node's pods) */
+		if (len == last_len && memcmp(key, last, (size_t)len) == 0) {
+			parent = last_parent;
+		} else if (create) {
+			rc = parent_set(b, key, (size_t)len, s, parent_type, &parent);
 			if (rc != 0)
 				goto free_arrays;
 		} else if (hc_batch_find(b, key, (size_t)len, &parent) != 0) {
-			continue;
+			parent = UINT32_MAX;
 		}
+		memcpy(last, key, (size_t)len);
+		last_len = len;
+		last_parent = parent;
+		if (parent == UINT32_MAX)
+			continue;
 		if (parent >= 2 * nsets + 1)
 			continue;
 		if (slot_of[parent] == UINT32_MAX) {
