@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -64,7 +65,15 @@ struct launch_child {
 	int64_t restart_at_ms;     /* 0: running or not scheduled */
 	int64_t backoff_ms;
 	int     restarts;
+	int     nice;              /* added to the child's nice value */
 };
+
+/*
+ * The processor and the exporters have a whole resolution to do their
+ * work; the scraper's wall time and the API's latency are what users see.
+ * On a busy node the batch work yields to them.
+ */
+#define LAUNCH_BATCH_NICE 10
 
 struct launch_config {
 	const char *source;
@@ -447,6 +456,8 @@ static pid_t spawn(struct launch_child *ch, const struct launch_config *c)
 	signal(SIGINT, SIG_DFL);
 	signal(SIGCHLD, SIG_DFL);
 	(void)c;
+	if (ch->nice != 0 && setpriority(PRIO_PROCESS, 0, ch->nice) != 0)
+		fprintf(stderr, "heapster: %s: setpriority: %s\n", ch->name, strerror(errno));
 	execv(ch->argv[0], ch->argv);
 	fprintf(stderr, "heapster: cannot exec %s: %s\n", ch->argv[0], strerror(errno));
 	_exit(127);
@@ -475,6 +486,7 @@ static int plan(const struct launch_config *c, const char *store_dir,
 
 	/* processor first: it registers exporter cursors and drains the queue */
 	snprintf(kids[n].name, sizeof(kids[n].name), "processor");
+	kids[n].nice = LAUNCH_BATCH_NICE;
 	snprintf(path, sizeof(path), "%s/heapster-processor", c->bin_dir);
 	a = 0;
 	add_arg(&kids[n], &a, NULL, path);
@@ -506,6 +518,7 @@ static int plan(const struct launch_config *c, const char *store_dir,
 		hc_uri_parse(c->sinks[i], &u);
 		snprintf(name, sizeof(name), "%s-%d", u.kind, i);
 		snprintf(kids[n].name, sizeof(kids[n].name), "exporter %s", name);
+		kids[n].nice = LAUNCH_BATCH_NICE;
 		snprintf(path, sizeof(path), "%s/heapster-exporter", c->bin_dir);
 		a = 0;
 		add_arg(&kids[n], &a, NULL, path);

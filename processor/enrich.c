@@ -197,7 +197,9 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 				       (opts->separator && strcmp(opts->separator, ",")));
 	static const char *pod_labels[] = { HC_L_POD_ID, HC_L_LABELS };
 	struct pod_copy pc = { .mpod = UINT32_MAX };
-	uint32_t nsets;
+	const char *last_pod = NULL, *last_ns = NULL, *ns_id = NULL;
+	size_t last_pod_len = 0;
+	uint32_t nsets, pod = 0, mpod = UINT32_MAX;
 	int rc;
 
 	if (meta == NULL || meta->nsets == 0)
@@ -209,16 +211,24 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 	/* containers: join, or create request-only sets for a scraped pod */
 	for (uint32_t ms = 0; ms < meta->nsets; ms++) {
 		const char *key = meta->sets[ms].key, *c;
-		uint32_t pod, s, mpod;
+		uint32_t s;
 		int created;
 
 		if (meta->sets[ms].type != HC_T_POD_CONTAINER ||
 		    (c = strstr(key, "/container:")) == NULL)
 			continue;
-		if (hc_batch_find(b, key, (size_t)(c - key), &pod) != 0)
+		/* a pod's containers come in a row: look the pod up once */
+		if (last_pod == NULL || last_pod_len != (size_t)(c - key) ||
+		    memcmp(last_pod, key, last_pod_len) != 0) {
+			last_pod = key;
+			last_pod_len = (size_t)(c - key);
+			if (hc_batch_find(b, key, last_pod_len, &pod) != 0)
+				pod = UINT32_MAX;
+			if (hc_batch_find(meta, key, last_pod_len, &mpod) != 0)
+				mpod = UINT32_MAX;
+		}
+		if (pod == UINT32_MAX)
 			continue;   /* the pod was not scraped: its node failed */
-		if (hc_batch_find(meta, key, (size_t)(c - key), &mpod) != 0)
-			mpod = UINT32_MAX;
 		rc = pod_copy_load(&pc, b, meta, mpod);
 		if (rc != 0)
 			return rc;
@@ -298,13 +308,23 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		}
 		if (ns == NULL)
 			continue;
-		n = snprintf(key, sizeof(key), "namespace:%s", ns);
-		if (n > 0 && (size_t)n < sizeof(key) &&
-		    hc_batch_find(meta, key, (size_t)n, &ms) == 0) {
-			rc = copy_label(b, s, meta, ms, HC_L_NAMESPACE_ID, 0);
-			if (rc != 0)
-				return rc;
+		/* sets of one namespace often come in a row: one lookup and one
+		 * copy of its id per run */
+		if (last_ns == NULL || strcmp(last_ns, ns) != 0) {
+			const char *id = NULL;
+
+			last_ns = ns;
+			ns_id = NULL;
+			n = snprintf(key, sizeof(key), "namespace:%s", ns);
+			if (n > 0 && (size_t)n < sizeof(key) &&
+			    hc_batch_find(meta, key, (size_t)n, &ms) == 0)
+				id = hc_batch_get_label(meta, ms, HC_L_NAMESPACE_ID);
+			if (id != NULL && (ns_id = hc_batch_str(b, id, strlen(id))) == NULL)
+				return -ENOMEM;
 		}
+		if (ns_id != NULL && hc_batch_get_label(b, s, HC_L_NAMESPACE_ID) == NULL &&
+		    (rc = hc_batch_label(b, s, HC_L_NAMESPACE_ID, ns_id)) != 0)
+			return rc;
 	}
 	return 0;
 }
