@@ -271,9 +271,10 @@ static int key_node(void *ctx, const struct hc_batch *b, uint32_t set,
  */
 int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of,
 		  void *ctx, const char *parent_type, const uint16_t *metrics,
-		  size_t nm, int create)
+		  size_t nm, int create, uint32_t count_metric)
 {
 	uint32_t nsets = b->nsets, nslots = 0, *slot_of = NULL, *parent_of_slot = NULL;
+	uint32_t *children = NULL;
 	struct { double sum; uint8_t used, is_float; } *row = NULL;
 	uint8_t ct = hc_entity_type(child_type);
 	char key[512], last[512];
@@ -287,7 +288,8 @@ int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of
 	slot_of = malloc((size_t)(2 * nsets + 1) * sizeof(*slot_of));
 	parent_of_slot = malloc((size_t)(nsets + 1) * sizeof(*parent_of_slot));
 	row = calloc((size_t)(nsets + 1) * nm, sizeof(*row));
-	if (slot_of == NULL || parent_of_slot == NULL || row == NULL) {
+	children = calloc((size_t)nsets + 1, sizeof(*children));
+	if (slot_of == NULL || parent_of_slot == NULL || row == NULL || children == NULL) {
 		rc = -ENOMEM;
 		goto free_arrays;
 	}
@@ -324,6 +326,7 @@ int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of
 			parent_of_slot[nslots++] = parent;
 		}
 		slot = slot_of[parent];
+		children[slot]++;
 		for (uint32_t i = 0; i < b->sets[s].vals_n; i++) {
 			const struct hc_value *v = &b->vals[b->sets[s].vals_off + i];
 
@@ -357,9 +360,13 @@ int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of
 			if (rc != 0)
 				goto free_arrays;
 		}
+		if (count_metric != PROC_NO_COUNT &&
+		    (rc = hc_batch_add_int(b, parent, count_metric, children[slot])) != 0)
+			goto free_arrays;
 	}
 	rc = 0;
 free_arrays:
+	free(children);
 	free(row);
 	free(parent_of_slot);
 	free(slot_of);
@@ -378,16 +385,26 @@ int proc_aggregate(struct hc_batch *b)
 	rc = acc_init(&a, b->nnames);
 	if (rc != 0)
 		goto free_acc;
+	/*
+	 * Heapster's order is pod, namespace, node, cluster; the node sums
+	 * read only pods and the cluster's only namespaces, so the cluster
+	 * goes before the nodes: values appended for new sets (namespaces,
+	 * the cluster) need no regrouping, values appended to existing sets
+	 * (nodes) do, once, at the next step that groups.
+	 */
 	rc = aggregate_pods(b, &a);
 	if (rc == 0)
 		rc = proc_sum_into(b, HC_TYPE_POD, key_namespace, NULL, HC_TYPE_NS,
-				   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1);
-	if (rc == 0)
-		rc = proc_sum_into(b, HC_TYPE_POD, key_node, NULL, HC_TYPE_NODE,
-				   node_metrics, HC_ARRAY_LEN(node_metrics), 0);
+				   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1,
+				   PROC_NO_COUNT);
 	if (rc == 0)
 		rc = proc_sum_into(b, HC_TYPE_NS, key_cluster, NULL, HC_TYPE_CLUSTER,
-				   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1);
+				   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1,
+				   PROC_NO_COUNT);
+	if (rc == 0)
+		rc = proc_sum_into(b, HC_TYPE_POD, key_node, NULL, HC_TYPE_NODE,
+				   node_metrics, HC_ARRAY_LEN(node_metrics), 0,
+				   PROC_NO_COUNT);
 free_acc:
 	acc_free(&a);
 	return rc;

@@ -31,14 +31,19 @@ extern const uint16_t proc_ns_metrics[6];
 typedef int (*proc_key_fn)(void *ctx, const struct hc_batch *b, uint32_t set,
 			   char *buf, size_t cap);
 
+#define PROC_NO_COUNT UINT32_MAX
+
 /*
  * Sums `metrics` of every set of type `child_type` into the parent set that
  * key_of names (created with type parent_type, or, when parent_type is NULL,
  * the kind a workload key names, when `create`; else only existing ones).
- * A value the parent already has from its source is kept.  0 or -ENOMEM.
+ * A value the parent already has from its source is kept.  Unless
+ * count_metric is PROC_NO_COUNT, each parent also gets the number of its
+ * children as that metric.  A parent's new values are appended in one run
+ * (batch.h: no regrouping for new parents).  0 or -ENOMEM.
  */
 int proc_sum_into(struct hc_batch *b, const char *child_type, proc_key_fn key_of,
 		  void *ctx, const char *parent_type, const uint16_t *metrics,
-		  size_t nm, int create);
+		  size_t nm, int create, uint32_t count_metric);
 
 #endif

@@ -52,8 +52,10 @@ static int copy_values(struct hc_batch *b, uint32_t s, const struct hc_batch *me
 
 		if (v->labels_n != 0)
 			continue;
-		rc = hc_batch_name(b, name, strlen(name), v->kind, &id);
-		if (rc != 0)
+		/* table metrics have the same id in every batch */
+		if (v->name < HC_M_COUNT)
+			id = v->name;
+		else if ((rc = hc_batch_name(b, name, strlen(name), v->kind, &id)) != 0)
 			return rc;
 		/* s's original values keep their grouped range while we append */
 		if (hc_batch_value(b, s, id) != NULL)
@@ -414,40 +416,17 @@ static int key_workload(void *ctx, const struct hc_batch *b, uint32_t s,
 
 int proc_aggregate_workloads(struct hc_batch *b, const struct hc_batch *meta)
 {
-	uint32_t nsets = b->nsets, *count = NULL;
-	char key[512];
+	uint32_t nsets = b->nsets;
 	int rc;
 
 	if (meta == NULL || meta->nsets == 0)
 		return 0;
+	/* the sums and the number of pods, appended in one run per workload */
 	rc = proc_sum_into(b, HC_TYPE_POD, key_workload, (void *)meta, NULL,
-			   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1);
-	if (rc != 0)
-		return rc;
-	/* pods per workload set, counted by set index, then one value each */
-	count = calloc(b->nsets + 1, sizeof(*count));
-	if (count == NULL)
-		return -ENOMEM;
-	for (uint32_t s = 0; s < nsets; s++) {
-		uint32_t w;
-		int n;
-
-		if (b->sets[s].type != HC_T_POD)
-			continue;
-		n = key_workload((void *)meta, b, s, key, sizeof(key));
-		if (n > 0 && (size_t)n < sizeof(key) && hc_batch_find(b, key, (size_t)n, &w) == 0)
-			count[w]++;
-	}
-	for (uint32_t w = 0; w < b->nsets; w++) {
-		if (count[w] == 0)
-			continue;
-		rc = hc_batch_add_int(b, w, HC_M_POD_COUNT, count[w]);
-		if (rc == 0)
-			rc = hc_batch_label(b, w, HC_L_WORKLOAD_NAME,
-					    strrchr(b->sets[w].key, ':') + 1);
-		if (rc != 0)
-			break;
-	}
-	free(count);
+			   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1,
+			   HC_M_POD_COUNT);
+	for (uint32_t w = nsets; rc == 0 && w < b->nsets; w++)
+		rc = hc_batch_label(b, w, HC_L_WORKLOAD_NAME,
+				    strrchr(b->sets[w].key, ':') + 1);
 	return rc;
 }
