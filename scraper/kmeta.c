@@ -9,17 +9,21 @@
  * a scratch record (struct pod: spans of the page's text, parsed numbers,
  * one struct ctr per spec container) and emitted at the end of its object:
  * the pod set, then its containers' sets.  Strings the batch keeps are
- * copied into the batch's arena once per pod and shared by its containers.
- * The scratch grows to the largest pod seen and is reused.
+ * copied into the batch's arena once per pod; a container set carries only
+ * its own labels (the pod's are on the pod's set alone, common/meta.h),
+ * and its seven fixed values only when they are not 0.  The scratch grows
+ * to the largest pod seen and is reused.
  *
- * Watch mode keeps the pods in a cache (struct scr_cache): a batch of their
- * sets in which each pod's sets are contiguous, with span[] marking where
- * each pod starts.  An event re-reads the pod with the same code as a
- * listing; emit_pod() first drops the pod's previous sets from the key
- * index (they stay in the arrays as garbage), then appends the new ones.
- * Rendering copies the live pods into the round's metadata batch, sharing
- * label strings; compaction copies them into a fresh batch once garbage
- * outweighs them.
+ * Watch mode keeps the pods, and the namespaces, in caches (struct
+ * scr_cache): a batch of their sets in which each object's sets are
+ * contiguous, with span[] marking where each object starts.  An event
+ * (scr_event_begin() reads its type, object and resourceVersion) re-reads
+ * the object with the same code as a listing; emit_pod() and
+ * namespace_obj() first drop the object's previous sets from the key index
+ * (they stay in the arrays as garbage), then append the new ones.
+ * Rendering copies the live objects into the round's metadata batch,
+ * sharing label strings; compaction copies them into a fresh batch once
+ * garbage outweighs them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -746,10 +750,19 @@ static int put_labels(struct hc_batch *b, uint32_t s, const struct hc_label *l, 
 	return 0;
 }
 
-/* One container's set. */
+/* Adds an int value unless it is 0 (absent means 0: common/meta.h). */
+static int add_nonzero(struct hc_batch *b, uint32_t s, uint32_t name, int64_t v)
+{
+	return v != 0 ? hc_batch_add_int(b, s, name, v) : 0;
+}
+
+/*
+ * One container's set: its own labels and values only (common/meta.h: the
+ * processor takes the pod's labels from the pod's set); the seven fixed
+ * values are left out when 0.
+ */
 static int emit_container(struct scr_meta_ctx *c, struct hc_batch *meta,
-			  const struct ctr *ct, const char *podkey, size_t podkey_len,
-			  const struct hc_label *pod_labels, size_t npl)
+			  const struct ctr *ct, const char *podkey, size_t podkey_len)
 {
 	static const uint32_t req_m[R_N] = { HC_M_CPU_REQUEST, HC_M_MEM_REQUEST, HC_M_EPH_REQUEST };
 	static const uint32_t lim_m[R_N] = { HC_M_CPU_LIMIT, HC_M_MEM_LIMIT, HC_M_EPH_LIMIT };
@@ -779,15 +792,13 @@ static int emit_container(struct scr_meta_ctx *c, struct hc_batch *meta,
 		};
 
 		rc = put_labels(meta, s, own, HC_ARRAY_LEN(own));
-		if (rc == 0)
-			rc = put_labels(meta, s, pod_labels, npl);
 		if (rc != 0)
 			return rc;
 	}
 	for (int r = 0; r < R_N; r++) {
-		rc = hc_batch_add_int(meta, s, req_m[r], ct->req[r]);
+		rc = add_nonzero(meta, s, req_m[r], ct->req[r]);
 		if (rc == 0)
-			rc = hc_batch_add_int(meta, s, lim_m[r], ct->lim[r]);
+			rc = add_nonzero(meta, s, lim_m[r], ct->lim[r]);
 		if (rc != 0)
 			return rc;
 	}
@@ -805,7 +816,7 @@ static int emit_container(struct scr_meta_ctx *c, struct hc_batch *meta,
 		if (rc != 0)
 			return rc;
 	}
-	rc = hc_batch_add_int(meta, s, HC_M_RESTART_COUNT, ct->restarts);
+	rc = add_nonzero(meta, s, HC_M_RESTART_COUNT, ct->restarts);
 	if (rc != 0)
 		return rc;
 	c->st.containers++;
@@ -822,7 +833,7 @@ static int emit_pod(struct scr_meta_ctx *c, struct hc_batch *meta, struct pod *p
 	struct scratch *sc = c->scratch;
 	const char *ns, *name, *uid, *node, *okind = NULL, *oname = NULL;
 	const char *wkind, *wname;
-	char key[KEY_MAX], wbuf[256];
+	char key[KEY_MAX], wbuf[256], kbuf[64], obuf[256];
 	uint32_t s;
 	size_t n;
 	int created, rc;
@@ -845,15 +856,18 @@ static int emit_pod(struct scr_meta_ctx *c, struct hc_batch *meta, struct pod *p
 	node = arena_copy(&meta->arena, &p->node);
 	if (ns == NULL || name == NULL || uid == NULL || node == NULL)
 		return -ENOMEM;
-	if (p->okind.len > 0) {
-		okind = arena_copy(&meta->arena, &p->okind);
-		oname = arena_copy(&meta->arena, &p->oname);
-		if (okind == NULL || oname == NULL)
-			return -ENOMEM;
+	/* the owner is only read (a longer one than Kubernetes allows: none) */
+	if (p->okind.len > 0 && (size_t)p->okind.len < sizeof(kbuf) &&
+	    (size_t)p->oname.len < sizeof(obuf)) {
+		scr_json_unescape(&p->okind, kbuf, sizeof(kbuf));
+		scr_json_unescape(&p->oname, obuf, sizeof(obuf));
+		okind = kbuf;
+		oname = obuf;
 	}
 	resolve_workload(c, p, ns, okind, oname, &wkind, &wname, wbuf, sizeof(wbuf));
-	if (wkind != NULL && wname == wbuf) {
-		wname = hc_batch_str(meta, wbuf, strlen(wbuf));
+	if (wkind != NULL) {
+		/* wname may be in a buffer here or in an owner index reset each round */
+		wname = hc_batch_str(meta, wname, strlen(wname));
 		if (wname == NULL)
 			return -ENOMEM;
 	}
@@ -868,13 +882,7 @@ static int emit_pod(struct scr_meta_ctx *c, struct hc_batch *meta, struct pod *p
 			{ HC_L_TYPE, HC_TYPE_POD }, { HC_L_NAMESPACE_NAME, ns },
 			{ HC_L_POD_NAME, name }, { HC_L_POD_ID, uid }, { HC_L_NODENAME, node },
 			{ HC_L_LABELS, p->labels ? p->labels : "" },
-			{ HC_META_OWNER_KIND, okind }, { HC_META_OWNER_NAME, oname },
 			{ HC_META_WORKLOAD_KIND, wkind }, { HC_META_WORKLOAD_NAME, wkind ? wname : NULL },
-		};
-		/* what a container set repeats of its pod */
-		const struct hc_label cl[] = {
-			{ HC_L_NAMESPACE_NAME, ns }, { HC_L_POD_NAME, name },
-			{ HC_L_POD_ID, uid }, { HC_L_LABELS, p->labels ? p->labels : "" },
 		};
 
 		rc = put_labels(meta, s, pl, HC_ARRAY_LEN(pl));
@@ -895,7 +903,7 @@ static int emit_pod(struct scr_meta_ctx *c, struct hc_batch *meta, struct pod *p
 					break;
 				}
 			}
-			rc = emit_container(c, meta, ct, key, n, cl, HC_ARRAY_LEN(cl));
+			rc = emit_container(c, meta, ct, key, n);
 			if (rc != 0)
 				return rc;
 		}
@@ -1025,8 +1033,6 @@ void scr_cache_reset(struct scr_cache *k)
 {
 	hc_batch_reset(&k->b, 0);
 	k->nlive = k->ndead = 0;
-	k->rv[0] = '\0';
-	k->synced = 0;
 }
 
 void scr_cache_free(struct scr_cache *k)
@@ -1198,7 +1204,9 @@ static int copy_live(const struct scr_cache *k, struct hc_batch *dst, int copy_s
 			new_first[nobj] = first;
 			new_span[nobj] = dst->nsets - first;
 		}
-		if (st != NULL) {
+		if (st != NULL && n == 1 && src->sets[i].type == HC_T_NS) {
+			st->namespaces++;
+		} else if (st != NULL) {
 			st->pods_running++;
 			st->pods_listed++;
 			st->containers += n - 1;
@@ -1257,6 +1265,8 @@ free_new:
 	return rc;
 }
 
+/* ---- watch events ------------------------------------------------------------ */
+
 /* metadata.resourceVersion of an event's object, and its "code" (ERROR). */
 static void read_object_rv(struct scr_json *j, char *rv, int64_t *code)
 {
@@ -1280,24 +1290,24 @@ static void read_object_rv(struct scr_json *j, char *rv, int64_t *code)
 	}
 }
 
-/* One watch event line.  1: an incomplete last line, ignored. */
-static int pod_event(const char *line, size_t len, int last, struct scr_meta_ctx *c,
-		     uint32_t *events)
+int scr_event_begin(const char *line, size_t len, const char *what, enum scr_ev *type,
+		    struct scr_json *obj, char *rv)
 {
-	struct scr_json j, obj;
-	struct scr_str k, type = { "", 0, 0 };
-	int have_obj = 0, rc;
+	struct scr_json j, o;
+	struct scr_str k, t = { "", 0, 0 };
+	int64_t code = 0;
+	int have_obj = 0;
 
 	if (scr_json_validate(line, len, NULL, NULL) != 0)
-		return last ? 1 : HC_ERR_PARSE;
+		return HC_ERR_PARSE;
 	scr_json_init(&j, line, len);
 	if (!scr_json_obj_enter(&j))
 		return HC_ERR_PARSE;
 	while (scr_json_obj_next(&j, &k)) {
 		if (SCR_KEY_IS(k, "type")) {
-			scr_json_get_str(&j, &type);
+			scr_json_get_str(&j, &t);
 		} else if (SCR_KEY_IS(k, "object")) {
-			obj = j;        /* read once the type is known */
+			*obj = j;       /* read once the type is known */
 			have_obj = 1;
 			scr_json_skip(&j);
 		} else {
@@ -1306,63 +1316,48 @@ static int pod_event(const char *line, size_t len, int last, struct scr_meta_ctx
 	}
 	if (!have_obj)
 		return HC_ERR_PARSE;
-	if (str_is(&type, "ADDED") || str_is(&type, "MODIFIED") || str_is(&type, "DELETED")) {
-		struct pod p;
+	*type = str_is(&t, "ADDED") ? SCR_EV_ADDED : str_is(&t, "MODIFIED") ? SCR_EV_MODIFIED :
+		str_is(&t, "DELETED") ? SCR_EV_DELETED : str_is(&t, "BOOKMARK") ? SCR_EV_BOOKMARK :
+		str_is(&t, "ERROR") ? SCR_EV_ERROR : SCR_EV_OTHER;
+	if (*type == SCR_EV_OTHER)
+		return 1;       /* an unknown type: skipped */
+	if (*type == SCR_EV_ERROR) {
+		char erv[SCR_RV_MAX] = "";
 
-		rc = pod_read(&obj, c, &c->cache->b, &p);
-		if (rc == 0)
-			rc = emit_pod(c, &c->cache->b, &p, str_is(&type, "DELETED"));
-		if (rc != 0)
-			return rc;
-		if (p.rv.len > 0)
-			copy_short(&p.rv, c->cache->rv, SCR_RV_MAX);
-		(*events)++;
-		return 0;
-	}
-	if (str_is(&type, "BOOKMARK")) {
-		int64_t code = 0;
-
-		read_object_rv(&obj, c->cache->rv, &code);
-		return 0;
-	}
-	if (str_is(&type, "ERROR")) {
-		char rv[SCR_RV_MAX] = "";
-		int64_t code = 0;
-
-		read_object_rv(&obj, rv, &code);
-		hc_info("pod watch: ERROR event, code %lld: listing again", (long long)code);
+		o = *obj;
+		read_object_rv(&o, erv, &code);
+		hc_info("%s watch: ERROR event, code %lld%s: listing again", what, (long long)code,
+			code == 410 ? " (Expired)" : "");
 		return HC_ERR_PROTO;
 	}
-	return 0;       /* an unknown type: skipped */
+	o = *obj;
+	read_object_rv(&o, rv, &code);
+	return *type == SCR_EV_BOOKMARK ? 1 : 0;
 }
 
-int scr_cache_pod_events(const char *body, size_t len, struct scr_meta_ctx *c,
-			 uint32_t *events)
+int scr_pod_event(const char *line, size_t len, struct scr_meta_ctx *c, char *rv)
 {
-	const char *p = body, *end = body + len;
+	struct scr_json obj;
+	enum scr_ev type;
+	struct pod p;
+	int rc = scr_event_begin(line, len, "pod", &type, &obj, rv);
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *e = nl ? nl : end;
-		const char *q = p;
-		int rc;
-
-		while (q < e && (*q == ' ' || *q == '\r' || *q == '\t'))
-			q++;
-		if (q < e) {
-			rc = pod_event(q, (size_t)(e - q), nl == NULL, c, events);
-			if (rc == 1)
-				break;
-			if (rc != 0)
-				return rc;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	return 0;
+	if (rc != 0)
+		return rc;
+	rc = pod_read(&obj, c, &c->cache->b, &p);
+	if (rc == 0)
+		rc = emit_pod(c, &c->cache->b, &p, type == SCR_EV_DELETED);
+	return rc;
 }
 
 /* ---- namespaces ------------------------------------------------------------ */
 
-static int namespace_item(struct scr_json *j, struct scr_meta_ctx *c, struct hc_batch *meta)
+/*
+ * One namespace object into meta.  With c->ns_cache (meta is then its
+ * batch), its previous set is dropped first, and a deleted one only dropped.
+ */
+static int namespace_obj(struct scr_json *j, struct scr_meta_ctx *c, struct hc_batch *meta,
+			 int deleted)
 {
 	struct scr_str k, name = { "", 0, 0 }, uid = { "", 0, 0 };
 	const char *n, *u;
@@ -1389,6 +1384,13 @@ static int namespace_item(struct scr_json *j, struct scr_meta_ctx *c, struct hc_
 	}
 	if (name.len == 0 || (size_t)name.len + 16 >= sizeof(key))
 		return 0;
+	if (c->ns_cache != NULL) {
+		kl = snprintf(key, sizeof(key), "namespace:");
+		kl += (int)scr_json_unescape(&name, key + kl, sizeof(key) - (size_t)kl);
+		scr_cache_remove(c->ns_cache, key, (size_t)kl);
+	}
+	if (deleted)
+		return 0;
 	n = arena_copy(&meta->arena, &name);
 	u = arena_copy(&meta->arena, &uid);
 	if (n == NULL || u == NULL)
@@ -1404,7 +1406,25 @@ static int namespace_item(struct scr_json *j, struct scr_meta_ctx *c, struct hc_
 		rc = hc_batch_label(meta, s, HC_L_NAMESPACE_ID, u);
 	if (rc == 0)
 		c->st.namespaces++;
+	if (rc == 0 && c->ns_cache != NULL)
+		rc = scr_cache_added(c->ns_cache, s);
 	return rc;
+}
+
+static int namespace_item(struct scr_json *j, struct scr_meta_ctx *c, struct hc_batch *meta)
+{
+	return namespace_obj(j, c, meta, 0);
+}
+
+int scr_namespace_event(const char *line, size_t len, struct scr_meta_ctx *c, char *rv)
+{
+	struct scr_json obj;
+	enum scr_ev type;
+	int rc = scr_event_begin(line, len, "namespace", &type, &obj, rv);
+
+	if (rc != 0)
+		return rc;
+	return namespace_obj(&obj, c, &c->ns_cache->b, type == SCR_EV_DELETED);
 }
 
 int scr_meta_namespaces_parse(const char *json, size_t len, struct scr_meta_ctx *c,
@@ -1440,10 +1460,12 @@ int scr_meta_nodes(const struct scr_nodelist *l, struct scr_meta_ctx *c,
 			continue;
 		name = hc_batch_str(meta, nd->name, strlen(nd->name));
 		host = hc_batch_str(meta, nd->hostname, strlen(nd->hostname));
-		hid = hc_batch_str(meta, nd->host_id, strlen(nd->host_id));
+		hid = nd->host_id[0] ? hc_batch_str(meta, nd->host_id, strlen(nd->host_id)) : "";
 		labels = hc_batch_str(meta, scr_node_labels(l, nd), nd->labels_len);
 		if (name == NULL || host == NULL || hid == NULL || labels == NULL)
 			return -ENOMEM;
+		if (hid[0] == '\0')
+			hid = NULL;     /* not sent: an empty host_id is no host_id */
 		{
 			const struct hc_label nl[] = {
 				{ HC_L_TYPE, HC_TYPE_NODE }, { HC_L_NODENAME, name },

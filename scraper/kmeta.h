@@ -2,7 +2,8 @@
  * kmeta.h - Kubernetes objects -> the metadata batch of common/meta.h.
  *
  * The scraper lists nodes, namespaces, pods, and (when the API server has
- * them) ReplicaSets and Jobs, page by page (?limit=&continue=).  Each page
+ * them) ReplicaSets and Jobs, page by page (?limit=&continue=), and keeps
+ * the first three current by watch events (scr_*_event()).  Each page
  * is parsed with the scraper's JSON reader (json.h) straight into the
  * metadata batch: a pod becomes its "namespace:NS/pod:P" set and one
  * "namespace:NS/pod:P/container:C" set per spec container, and the page's
@@ -81,21 +82,19 @@ struct scr_meta_stats {
 };
 
 /*
- * The pods of the cluster kept up to date by watch events between full
- * listings: their metadata sets in a batch of their own, each pod's sets
- * (the pod, then its containers) contiguous.  span[i] is the number of sets
- * of the object whose first set is i, 0 for a container set or a removed
- * object; removed sets stay in the arrays (out of the key index) until
- * scr_cache_compact() copies the live ones into a fresh batch.
+ * The pods (or the namespaces) of the cluster kept up to date by watch
+ * events between full listings: their metadata sets in a batch of their
+ * own, each object's sets (a pod, then its containers) contiguous.  span[i]
+ * is the number of sets of the object whose first set is i, 0 for a
+ * container set or a removed object; removed sets stay in the arrays (out
+ * of the key index) until scr_cache_compact() copies the live ones into a
+ * fresh batch.
  */
 struct scr_cache {
 	struct hc_batch b;
 	uint32_t       *span;
 	uint32_t        span_cap;
 	uint32_t        nlive, ndead;     /* sets */
-	char            rv[SCR_RV_MAX];   /* resourceVersion to watch from */
-	int             synced;           /* a full listing succeeded */
-	int64_t         listed_mono;      /* when */
 };
 
 int  scr_cache_init(struct scr_cache *k);
@@ -110,7 +109,7 @@ int  scr_cache_compact(struct scr_cache *k);
 /*
  * Copies every cached set into meta (label strings are shared with the
  * cache: meta must be sent before the cache changes).  Counts pods and
- * containers into st.  0 or -ENOMEM.
+ * containers, or namespaces, into st (may be NULL).  0 or -ENOMEM.
  */
 int  scr_cache_render(const struct scr_cache *k, struct hc_batch *meta,
 		      struct scr_meta_stats *st);
@@ -123,6 +122,7 @@ struct scr_meta_ctx {
 	void                    *scratch;       /* per-pod containers (kmeta.c) */
 	struct scr_meta_stats    st;
 	struct scr_cache        *cache;         /* pods go to this cache (watch mode) */
+	struct scr_cache        *ns_cache;      /* namespaces go to this one */
 	char                     list_rv[SCR_RV_MAX]; /* the last page's resourceVersion */
 };
 
@@ -137,16 +137,33 @@ void scr_meta_ctx_free(struct scr_meta_ctx *c);
 int scr_meta_pods_parse(const char *json, size_t len, struct scr_meta_ctx *c,
 			struct hc_batch *meta, char *cont);
 
+/* The type of a watch event. */
+enum scr_ev {
+	SCR_EV_ADDED, SCR_EV_MODIFIED, SCR_EV_DELETED, SCR_EV_BOOKMARK, SCR_EV_ERROR,
+	SCR_EV_OTHER
+};
+
 /*
- * The body of a pod watch ({"type":..,"object":{..}} per line) applied to
- * c->cache: ADDED and MODIFIED replace a pod's sets (a pod no longer
- * running loses them), DELETED removes them, BOOKMARK moves the
- * resourceVersion.  An unterminated last line (a cut stream) is ignored.
- * *events counts the events applied.  0, HC_ERR_PROTO for an ERROR event
- * (410 Expired: list again), HC_ERR_PARSE, or -ENOMEM.
+ * Reads one watch event line ({"type":..,"object":{..}}): *type, a cursor
+ * on its object, and the object's metadata.resourceVersion into rv
+ * (SCR_RV_MAX; left alone when it has none).  0 for ADDED, MODIFIED and
+ * DELETED (apply the object), 1 for a BOOKMARK (rv moved) or an unknown
+ * type (skipped), HC_ERR_PROTO for an ERROR event (410 Expired and the
+ * like: list again; logged with `what`), HC_ERR_PARSE for a line that is
+ * not an event.
  */
-int scr_cache_pod_events(const char *body, size_t len, struct scr_meta_ctx *c,
-			 uint32_t *events);
+int scr_event_begin(const char *line, size_t len, const char *what, enum scr_ev *type,
+		    struct scr_json *obj, char *rv);
+
+/*
+ * One line of a pod watch applied to c->cache: ADDED and MODIFIED replace
+ * a pod's sets (a pod no longer running loses them), DELETED removes them.
+ * Returns as scr_event_begin(), or -ENOMEM.
+ */
+int scr_pod_event(const char *line, size_t len, struct scr_meta_ctx *c, char *rv);
+
+/* One line of a namespace watch applied to c->ns_cache, likewise. */
+int scr_namespace_event(const char *line, size_t len, struct scr_meta_ctx *c, char *rv);
 
 /* One page of a NamespaceList into meta ("namespace:NS" sets). */
 int scr_meta_namespaces_parse(const char *json, size_t len, struct scr_meta_ctx *c,

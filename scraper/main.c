@@ -13,10 +13,16 @@
  * start).
  *
  * Before each metrics batch, the round's metadata batch (common/meta.h:
- * nodes, namespaces, running pods and their containers, listed from the API
+ * nodes, namespaces, running pods and their containers, kept from the API
  * server by kube.c) goes down the same queue as an HC_MSG_META_CHUNK
  * stream; a round whose listing failed sends none (the processor keeps the
- * last one).  --metadata=false turns it off.
+ * last one).  --metadata=false turns it off.  Between rounds the process
+ * does not just sleep: it waits on the watch streams (watch.c) and applies
+ * their events as they come.
+ *
+ * Self-metrics (--store) add, per node, the duration of its last kubelet
+ * request and its failures by reason (scr_node_metrics()), and per watched
+ * resource its listings, events and resumed watches.
  *
  * --once lists nodes, scrapes immediately (timestamp = now truncated to the
  * resolution), prints the batch as JSON on stdout and exits 0, or 1 if no
@@ -62,20 +68,20 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Sleeps until wall-clock time `at_ms` or a stop signal. */
-static void sleep_until(int64_t at_ms)
+/*
+ * Waits until wall-clock time `at_ms` or a stop signal, applying the watch
+ * streams' events meanwhile.
+ */
+static void sleep_until(struct scr_scraper *s, int64_t at_ms)
 {
 	for (;;) {
 		int64_t left = at_ms - hc_now_ms();
-		struct timespec ts;
 
 		if (left <= 0 || stop_flag)
 			return;
 		if (left > 250)
 			left = 250;     /* wake to notice wall-clock jumps */
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)left * 1000000L;
-		nanosleep(&ts, NULL);
+		scr_scraper_idle(s, (int)left);
 	}
 }
 
@@ -86,10 +92,11 @@ static void log_round(enum hc_log_level level, const struct hc_batch *b,
 
 	hc_time_format(b->ts_ms, ts);
 	hc_log(level, "batch %s: nodes ok %u failed %u not-ready %u of %u%s; %u sets, %u values; "
-		"scrape %lld ms (slowest node %lld ms); %.2f MB parsed in %lld ms CPU; %s",
+		"scrape %lld ms, %lld ms CPU (slowest node %lld ms); %.2f MB parsed in %lld ms CPU; %s",
 		ts, r->nodes_ok, r->nodes_failed, r->nodes_skipped, r->nodes_listed,
 		r->list_rc ? " (old node list)" : "", b->nsets, b->nvals,
-		(long long)r->wall_ms, (long long)r->slowest_ms, r->bytes / 1e6,
+		(long long)r->wall_ms, (long long)(r->cpu_us / 1000), (long long)r->slowest_ms,
+		r->bytes / 1e6,
 		(long long)(r->parse_us / 1000), sent);
 }
 
@@ -98,12 +105,23 @@ static int s_watch;     /* --metadata_watch, for log_meta */
 static void log_meta(enum hc_log_level level, const struct hc_batch *m,
 		     const struct scr_meta_round *mr, const char *sent)
 {
-	char pods[64] = "";
+	char pods[160] = "", nodes[32], nss[40];
 
-	if (mr->pods_listed_whole)
-		snprintf(pods, sizeof(pods), ", pods listed whole");
-	else if (mr->watch_events > 0 || s_watch)
-		snprintf(pods, sizeof(pods), ", %u pod events", mr->watch_events);
+	if (s_watch) {
+		if (mr->nodes_listed)
+			snprintf(nodes, sizeof(nodes), "nodes listed whole");
+		else
+			snprintf(nodes, sizeof(nodes), "%u node events", mr->node_events);
+		if (mr->nss_listed)
+			snprintf(nss, sizeof(nss), "namespaces listed whole");
+		else
+			snprintf(nss, sizeof(nss), "%u namespace events", mr->ns_events);
+		if (mr->pods_listed_whole)
+			snprintf(pods, sizeof(pods), ", %s, %s, pods listed whole", nodes, nss);
+		else
+			snprintf(pods, sizeof(pods), ", %s, %s, %u pod events", nodes, nss,
+				 mr->watch_events);
+	}
 	hc_log(level, "metadata: %u nodes, %u namespaces, %u running pods of %u, %u containers; "
 	       "%u pods in workloads (resolved now: %u by owner listing, %u by pod-template-hash%s%s)%s; "
 	       "%u sets, %u values, %u labels; %u requests, %.2f MB in %lld ms, %lld ms CPU; %s",
@@ -211,8 +229,8 @@ struct scr_selfstats {
 	struct hc_text  text;
 };
 
-static void publish_stats(struct scr_selfstats *ss, const struct scr_round *r,
-			  int64_t ts_ms)
+static void publish_stats(struct scr_selfstats *ss, const struct scr_scraper *s,
+			  const struct scr_round *r, int64_t ts_ms)
 {
 	struct hc_text *t = &ss->text;
 
@@ -251,6 +269,8 @@ static void publish_stats(struct scr_selfstats *ss, const struct scr_round *r,
 	hc_prom_counter(t, "heapster_scraper_windows_skipped_total",
 			"Windows skipped because the previous round overran.", "",
 			(double)ss->windows_skipped);
+	scr_watch_metrics(s, t);
+	scr_node_metrics(s, t);
 	if (!t->failed)
 		store_stats_put(ss->st, "scraper", t->buf, t->len);
 }
@@ -312,7 +332,7 @@ static int run_loop(struct scr_scraper *s, struct hc_batch *b, struct hc_batch *
 			hc_warn("%lld window(s) skipped: the previous round overran its resolution",
 				(long long)skipped);
 		}
-		sleep_until(end + cfg->offset_ms);
+		sleep_until(s, end + cfg->offset_ms);
 		if (stop_flag)
 			break;
 		hc_batch_reset(b, end);
@@ -339,13 +359,13 @@ static int run_loop(struct scr_scraper *s, struct hc_batch *b, struct hc_batch *
 			log_round(HC_LOG_WARN, b, &r, what);
 			ss.batches_dropped = dropped;
 			ss.windows_skipped = windows_skipped;
-			publish_stats(&ss, &r, b->ts_ms);
+			publish_stats(&ss, s, &r, b->ts_ms);
 			continue;
 		}
 		sent++;
 		ss.batches_sent = sent;
 		ss.windows_skipped = windows_skipped;
-		publish_stats(&ss, &r, b->ts_ms);
+		publish_stats(&ss, s, &r, b->ts_ms);
 		snprintf(what, sizeof(what), "sent %llu bytes in %u messages",
 			 (unsigned long long)w.bytes, w.seq);
 		log_round(HC_LOG_INFO, b, &r, what);

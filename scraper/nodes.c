@@ -7,6 +7,13 @@
  * managedFields, capacity, ...).  Strings land unescaped in the node's
  * fixed-size fields; an item whose name does not fit (longer than
  * Kubernetes allows) is skipped.
+ *
+ * Watch mode keeps the list as a table: indexed by name once listed, then
+ * changed in place by events.  An event's node is read into the slot past
+ * the end (the same code as a listing item) and then either copied over
+ * the node of the same name, kept as a new one, or dropped with the node it
+ * deletes (the last node takes the deleted one's slot).  Replaced labels
+ * strings stay in strs as garbage until they outweigh the live ones.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -29,14 +36,19 @@ void scr_nodelist_free(struct scr_nodelist *l)
 	free(l->nodes);
 	free(l->strs);
 	scr_labels_free(&l->lb);
+	hc_map_free(&l->by_name);
 	memset(l, 0, sizeof(*l));
 }
 
 void scr_nodelist_clear(struct scr_nodelist *l)
 {
 	l->n = 0;
-	l->strs_len = 0;
+	l->strs_len = l->strs_live = 0;
 	l->cont[0] = '\0';
+	l->rv[0] = '\0';
+	if (l->indexed)
+		hc_map_clear(&l->by_name);
+	l->indexed = 0;
 }
 
 /* Reads a labels object into the list's string buffer for node n. */
@@ -67,6 +79,7 @@ static int read_labels(struct scr_json *j, struct scr_nodelist *l, struct scr_no
 	n->labels_off = (uint32_t)l->strs_len;
 	n->labels_len = (uint32_t)len;
 	l->strs_len += len + 1;
+	l->strs_live += len + 1;
 	return 0;
 }
 
@@ -333,7 +346,7 @@ int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation
 	struct scr_json j;
 	struct scr_str k, s;
 	uint32_t saved_n = l->n;
-	size_t saved_strs = l->strs_len;
+	size_t saved_strs = l->strs_len, saved_live = l->strs_live;
 	char items;
 	int rc;
 
@@ -343,6 +356,7 @@ int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation
 	if (items != '[' && items != 'n')
 		return HC_ERR_PARSE;       /* e.g. a Status object */
 	l->cont[0] = '\0';
+	l->rv[0] = '\0';
 	scr_json_init(&j, json, len);
 	scr_json_obj_enter(&j);
 	while (scr_json_obj_next(&j, &k)) {
@@ -354,6 +368,7 @@ int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation
 				if (rc < 0) {
 					l->n = saved_n;
 					l->strs_len = saved_strs;
+					l->strs_live = saved_live;
 					return rc;
 				}
 			}
@@ -365,9 +380,15 @@ int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation
 					if (copy_str(&s, l->cont, sizeof(l->cont)) != 0) {
 						l->n = saved_n;
 						l->strs_len = saved_strs;
+						l->strs_live = saved_live;
 						return HC_ERR_TOOBIG;
 					}
-				} else if (!SCR_KEY_IS(k, "continue")) {
+				} else if (SCR_KEY_IS(k, "resourceVersion") &&
+					   scr_json_get_str(&j, &s)) {
+					if (copy_str(&s, l->rv, sizeof(l->rv)) != 0)
+						l->rv[0] = '\0';   /* too long: cannot watch */
+				} else if (!SCR_KEY_IS(k, "continue") &&
+					   !SCR_KEY_IS(k, "resourceVersion")) {
 					scr_json_skip(&j);
 				}
 			}
@@ -376,4 +397,146 @@ int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation
 		}
 	}
 	return 0;
+}
+
+/* ---- the node table of watch mode ---------------------------------------------- */
+
+int scr_nodelist_index(struct scr_nodelist *l)
+{
+	uint32_t w = 0, idx;
+	int rc;
+
+	if (l->by_name.slots == NULL) {
+		rc = hc_map_init(&l->by_name, l->n > 64 ? l->n : 64);
+		if (rc != 0)
+			return rc;
+	} else {
+		hc_map_clear(&l->by_name);
+	}
+	l->indexed = 0;
+	for (uint32_t i = 0; i < l->n; i++) {
+		const char *name = l->nodes[i].name;
+
+		if (hc_map_get(&l->by_name, name, strlen(name), &idx) == 0) {
+			l->strs_live -= l->nodes[i].labels_len > 0 ? l->nodes[i].labels_len + 1 : 0;
+			continue;       /* listed twice: the first wins */
+		}
+		if (w != i)
+			l->nodes[w] = l->nodes[i];
+		rc = hc_map_put(&l->by_name, l->nodes[w].name, strlen(name), w);
+		if (rc != 0)
+			return rc;
+		w++;
+	}
+	l->n = w;
+	l->indexed = 1;
+	return 0;
+}
+
+/* Bytes of strs a node's labels string holds. */
+static size_t labels_bytes(const struct scr_node *n)
+{
+	return n->labels_len > 0 ? (size_t)n->labels_len + 1 : 0;
+}
+
+/*
+ * Copies the live labels strings into a fresh buffer once replaced ones
+ * (events) outweigh them: strs stays within a small multiple of the live
+ * bytes however long the watch runs.
+ */
+static int compact_strs(struct scr_nodelist *l)
+{
+	size_t cap = l->strs_live + 4096, off = 0;
+	char *p;
+
+	if (l->strs_len < 4 * l->strs_live + (1u << 20))
+		return 0;
+	p = malloc(cap);
+	if (p == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < l->n; i++) {
+		struct scr_node *n = &l->nodes[i];
+
+		if (n->labels_len == 0)
+			continue;
+		memcpy(p + off, l->strs + n->labels_off, (size_t)n->labels_len + 1);
+		n->labels_off = (uint32_t)off;
+		off += (size_t)n->labels_len + 1;
+	}
+	free(l->strs);
+	l->strs = p;
+	l->strs_cap = cap;
+	l->strs_len = l->strs_live = off;
+	return 0;
+}
+
+/* Removes node idx from the index and the array: the last node moves into its place. */
+static int remove_node(struct scr_nodelist *l, uint32_t idx)
+{
+	struct scr_node *n = &l->nodes[idx];
+	uint32_t last = l->n - 1;
+
+	hc_map_del(&l->by_name, n->name, strlen(n->name));
+	if (idx != last) {
+		hc_map_del(&l->by_name, l->nodes[last].name, strlen(l->nodes[last].name));
+		*n = l->nodes[last];
+		if (hc_map_put(&l->by_name, n->name, strlen(n->name), idx) != 0)
+			return -ENOMEM;
+	}
+	l->n--;
+	return 0;
+}
+
+int scr_node_event(const char *line, size_t len, const char *host_id_annotation,
+		   struct scr_nodelist *l, char *rv)
+{
+	struct scr_node *old = l->nodes;
+	struct scr_json obj;
+	enum scr_ev type;
+	uint32_t idx, tmp;
+	size_t live;
+	int rc = scr_event_begin(line, len, "node", &type, &obj, rv);
+
+	if (rc != 0)
+		return rc;
+	if (!l->indexed)
+		return HC_ERR_PROTO;    /* a table that was never listed: list it */
+	/* the object is read into a slot past the end, then moved or dropped */
+	live = l->strs_live;
+	rc = read_item(&obj, host_id_annotation, l);
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		l->strs_live = live;
+		return HC_ERR_PARSE;    /* no name */
+	}
+	rc = 0;
+	if (l->nodes != old) {
+		/* the array moved: the index points at the old one */
+		l->n--;
+		rc = scr_nodelist_index(l);
+		l->n++;
+		if (rc != 0)
+			return rc;
+	}
+	tmp = l->n - 1;
+	if (hc_map_get(&l->by_name, l->nodes[tmp].name, strlen(l->nodes[tmp].name), &idx) != 0) {
+		if (type == SCR_EV_DELETED) {
+			l->strs_live -= labels_bytes(&l->nodes[tmp]);
+			l->n--;         /* not known: nothing to delete */
+			return 0;
+		}
+		rc = hc_map_put(&l->by_name, l->nodes[tmp].name, strlen(l->nodes[tmp].name), tmp);
+		return rc != 0 ? rc : compact_strs(l);
+	}
+	l->strs_live -= labels_bytes(&l->nodes[idx]);
+	if (type == SCR_EV_DELETED) {
+		l->strs_live -= labels_bytes(&l->nodes[tmp]);
+		l->n--;
+		rc = remove_node(l, idx);
+	} else {
+		l->nodes[idx] = l->nodes[tmp];  /* same name: the index stays right */
+		l->n--;
+	}
+	return rc != 0 ? rc : compact_strs(l);
 }

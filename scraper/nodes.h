@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "json.h"
 
 /* Resources of a node, in struct scr_node.cap / alloc. */
@@ -52,9 +53,13 @@ struct scr_nodelist {
 	struct scr_node *nodes;
 	uint32_t         n, cap;
 	char             cont[4096];   /* metadata.continue of the last page, or "" */
+	char             rv[64];       /* metadata.resourceVersion of the last page */
 	char            *strs;         /* the nodes' labels strings */
 	size_t           strs_len, strs_cap;
+	size_t           strs_live;    /* bytes of strs still referenced (watch mode) */
 	struct scr_labels lb;          /* scratch */
+	struct hc_map    by_name;      /* name -> index, once indexed (watch mode) */
+	int              indexed;
 };
 
 /* A node's labels string (in l->strs). */
@@ -72,11 +77,28 @@ void scr_nodelist_free(struct scr_nodelist *l);
 
 /*
  * Parses one NodeList page and appends its nodes to l (l->cont receives the
- * page's continue token).  host_id_annotation may be NULL or "".  Items
+ * page's continue token, l->rv its resourceVersion).  host_id_annotation may be NULL or "".  Items
  * without a name are skipped.  0, HC_ERR_PARSE (not a NodeList: l is left
  * as it was) or -ENOMEM.
  */
 int scr_nodes_parse(const char *json, size_t len, const char *host_id_annotation,
 		    struct scr_nodelist *l);
+
+/*
+ * Watch mode: the list becomes a table kept by events.  scr_nodelist_index()
+ * indexes a complete listing by name (a name listed twice: the first
+ * wins); 0 or -ENOMEM.
+ */
+int scr_nodelist_index(struct scr_nodelist *l);
+
+/*
+ * One line of a node watch applied to the indexed list l: ADDED and
+ * MODIFIED add or replace the node of that name, DELETED removes it (the
+ * last node takes its place).  rv receives the event's resourceVersion.
+ * 0 (applied), 1 (a bookmark or an unknown type), HC_ERR_PROTO (an ERROR
+ * event: list again), HC_ERR_PARSE or -ENOMEM.
+ */
+int scr_node_event(const char *line, size_t len, const char *host_id_annotation,
+		   struct scr_nodelist *l, char *rv);
 
 #endif

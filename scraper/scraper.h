@@ -4,13 +4,15 @@
  *
  * Process design (see main.c for the loop):
  *
- *   every resolution:  list nodes (API server, kube.c)  ->  scrape all
- *   kubelets concurrently (libcurl multi, one reused easy handle per node;
- *   /stats/summary, or /metrics/resource for kubernetes.resource_metrics)
- *   ->  parse each body into the batch as it completes  ->  list
- *   namespaces, pods, ReplicaSets, Jobs into the metadata batch (kmeta.c)
- *   ->  encode the metadata batch, then the batch, onto the processor's
- *   queue.
+ *   every resolution:  the node table (kept by a watch between rounds,
+ *   kube.c, watch.c)  ->  scrape all kubelets concurrently (libcurl multi
+ *   handles on epoll, one reused easy handle per node; /stats/summary, or
+ *   /metrics/resource for kubernetes.resource_metrics)  ->  parse each
+ *   body into the batch as it completes  ->  the metadata batch from the
+ *   node table and the namespace and pod caches (kept by watches too) and
+ *   the ReplicaSet and Job listings (kmeta.c)  ->  encode the metadata
+ *   batch, then the batch, onto the processor's queue.  Between rounds the
+ *   process waits on the watch streams, applying their events.
  *
  * Cluster access (TLS, tokens, client certificates, kubeconfig,
  * service account) is resolved once into struct scr_creds (auth.h) and
@@ -18,7 +20,7 @@
  *
  * struct scr_scraper keeps what lives across resolutions: the node targets
  * (easy handle, keep-alive connection in the multi handle's cache, counters),
- * the last good node list (kept while the API server is down), a pool of
+ * the node table and the watches, a pool of
  * body buffers (only in-flight transfers hold one, so memory follows
  * concurrency, not cluster size) and the log rate limit.
  */
@@ -87,6 +89,24 @@ int scr_config_parse(int argc, char **argv, struct scr_config *c);
 
 /* ---- one scrape --------------------------------------------------------- */
 
+/* Why a node's scrape failed (heapster_kubelet_request_failures_total). */
+enum scr_fail {
+	SCR_FAIL_CONNECT,      /* refused, unreachable, no such host */
+	SCR_FAIL_TIMEOUT,      /* --kubelet_timeout passed */
+	SCR_FAIL_TLS,          /* handshake, certificate */
+	SCR_FAIL_HTTP_STATUS,  /* answered, not 200 */
+	SCR_FAIL_PARSE,        /* 200 with a body that is not a summary */
+	SCR_FAIL_TOO_LARGE,    /* body over SCR_MAX_BODY */
+	SCR_FAIL_TRANSFER,     /* reset or cut off during the exchange */
+	SCR_FAIL_NO_ADDRESS,   /* the node has no InternalIP or ExternalIP */
+	SCR_FAIL_NOT_STARTED,  /* could not start within resolution/2 */
+	SCR_FAIL_OTHER,        /* out of memory, libcurl refused the transfer */
+	SCR_FAIL_N
+};
+
+/* The reason label of each enum scr_fail. */
+extern const char *const scr_fail_names[SCR_FAIL_N];
+
 /* Figures of one resolution, for the INFO line. */
 struct scr_round {
 	uint32_t nodes_listed;     /* nodes in the list used */
@@ -96,6 +116,7 @@ struct scr_round {
 	uint64_t bytes;            /* body bytes parsed */
 	int64_t  wall_ms;          /* first request to last answer */
 	int64_t  parse_us;         /* CPU time in the summary parser */
+	int64_t  cpu_us;           /* CPU time of the whole scrape (transfers, parsing) */
 	int64_t  slowest_ms;       /* slowest node */
 	int      list_rc;          /* node listing: 0 or the error (old list used) */
 };
@@ -109,6 +130,8 @@ struct scr_meta_round {
 	int64_t  cpu_us;           /* CPU time of the listing (transfers and parsing) */
 	uint32_t watch_events;     /* pod events applied (watch mode) */
 	int      pods_listed_whole;/* watch mode: the pods were listed whole this round */
+	uint32_t node_events, ns_events;
+	int      nodes_listed, nss_listed;   /* listed whole this round (watch mode) */
 	int      replicasets;      /* 1 listed, 0 not served (fallback used) */
 	int      jobs;
 };
@@ -119,9 +142,52 @@ struct scr_buf {
 	size_t len, cap;
 };
 
+/*
+ * Applies one watch event line to a table; rv receives the event's
+ * resourceVersion.  Returns as scr_event_begin() (kmeta.h): 0 applied,
+ * 1 bookmark or skipped, or a negative code that ends the stream.
+ */
+typedef int (*scr_event_fn)(void *ctx, const char *line, size_t len, char *rv);
+
+/* A resource kept by list + watch (watch.c, kube.c). */
+struct scr_watch {
+	const char    *what;          /* "node", "namespace", "pod": for logs */
+	char           path[160];     /* the collection, with its selector */
+	scr_event_fn   apply;
+	void          *ctx;
+	char           rv[SCR_RV_MAX];/* resourceVersion to resume from */
+	struct scr_buf pending;       /* an incomplete event line */
+	void          *easy;          /* CURL *, in the scraper's wmulti while running */
+	int            running;
+	int            synced;        /* listed; rv usable */
+	int            expired;       /* 410 / ERROR event / bad line: list again */
+	int            broken;        /* a watch request failed: list again */
+	int            listed_round;  /* listed at this round's sync point */
+	int            end_rc;        /* why the feed aborted the stream */
+	long           status;        /* HTTP status of the running request, 0 before */
+	int64_t        started_mono, listed_mono;
+	uint32_t       events;        /* events applied since the last round's log */
+	uint64_t       events_total, lists, resumes;   /* over the process' life */
+	char           err[CURL_ERROR_SIZE_];
+};
+
+#define SCR_MULTIS 32   /* kubelet multi handles (scrape.c) */
+
+struct scr_scraper;
+/* One of the multi handles of the kubelet scrapes. */
+struct scr_multi {
+	void               *h;          /* CURLM * */
+	struct scr_scraper *s;
+	int                 mi;         /* its index in s->multis */
+	int                 dirty;      /* ran since its finished transfers were read */
+	int64_t             timer_at;   /* when libcurl wants it run (mono ms), -1 none */
+};
+
 struct scr_scraper {
 	const struct scr_config *cfg;
-	void                    *multi;     /* CURLM * */
+	struct scr_multi         multis[SCR_MULTIS];
+	int                      epfd;      /* their sockets */
+	uint32_t                 next_mi;   /* the multi handle of the next new target */
 	void                    *api;       /* CURL * for the API server */
 	struct scr_buf           api_body;
 	struct scr_target      **targets;   /* heap-allocated: stable addresses */
@@ -138,6 +204,11 @@ struct scr_scraper {
 	uint32_t                 rs_retry, jobs_retry; /* rounds until a 404 is retried */
 	int                      no_phase_selector;    /* pods' status.phase selector refused */
 	struct scr_cache         pods;      /* watch mode: the cluster's running pods */
+	struct scr_cache         nss;       /* watch mode: its namespaces */
+	void                    *wmulti;    /* CURLM * of the watch streams */
+	struct scr_watch         w_nodes, w_nss, w_pods;
+	int                      watch;     /* nodes, namespaces, pods in tables (metadata_watch) */
+	int                      streams;   /* ... kept by watch streams (not --once) */
 	struct scr_buf          *pool;      /* free body buffers */
 	uint32_t                 npool, pool_cap;
 	struct hc_ratelimit      node_rl;   /* node failure lines */
@@ -160,6 +231,14 @@ void scr_scraper_free(struct scr_scraper *s);
  */
 int  scr_scrape_round(struct scr_scraper *s, struct hc_batch *b,
 		      struct scr_round *r);
+
+struct hc_text;
+/*
+ * Appends the per-node self-metrics of the current targets as Prometheus
+ * text: heapster_kubelet_request_duration_seconds{node} (the last request)
+ * and heapster_kubelet_request_failures_total{node,reason} (nonzero only).
+ */
+void scr_node_metrics(const struct scr_scraper *s, struct hc_text *t);
 
 /* ---- the API server (kube.c) ---------------------------------------------- */
 
@@ -185,6 +264,42 @@ int  scr_api_list(struct scr_scraper *s, const char *path, scr_page_fn fn, void 
 
 /* Lists all nodes into s->list.  0 or a negative code (s->list undefined). */
 int  scr_list_nodes(struct scr_scraper *s);
+
+/*
+ * The node list of this round into s->list: listed (every round without
+ * watch mode; in watch mode at start, after a 410 or a failed watch, and
+ * every SCR_RELIST_MS) or kept by the node watch.  Sets s->list_ok.  0 or
+ * the listing's error.
+ */
+int  scr_nodes_sync(struct scr_scraper *s);
+
+/*
+ * Between rounds: applies the watch streams' events as they come, for up
+ * to wait_ms (0: what has arrived), and resumes streams the API server
+ * ended.  Without streams it just sleeps wait_ms.
+ */
+void scr_scraper_idle(struct scr_scraper *s, int wait_ms);
+
+/* Self-metrics of the watches (lists and events by resource), Prometheus text. */
+void scr_watch_metrics(const struct scr_scraper *s, struct hc_text *t);
+
+/* ---- watch streams (watch.c) ------------------------------------------------ */
+
+void scr_watch_init(struct scr_watch *w, const char *what, scr_event_fn apply, void *ctx);
+void scr_watch_free(struct scr_scraper *s, struct scr_watch *w);
+/*
+ * Feeds bytes of a watch stream: each complete line (an event) goes to
+ * w->apply, and w->rv follows the events applied; an incomplete last line
+ * waits for the next bytes.  Pure: no I/O.  0, or the first negative code
+ * of apply (HC_ERR_PROTO for an ERROR event, HC_ERR_PARSE, -ENOMEM), or
+ * HC_ERR_TOOBIG for a line over 64 MiB.
+ */
+int  scr_watch_feed(struct scr_watch *w, const char *data, size_t n);
+/* Starts the watch request of w (path, rv) in s->wmulti.  0 or a negative code. */
+int  scr_watch_start(struct scr_scraper *s, struct scr_watch *w);
+void scr_watch_stop(struct scr_scraper *s, struct scr_watch *w);
+/* Reads the streams (waiting up to wait_ms for data) and handles their ends. */
+void scr_watch_pump(struct scr_scraper *s, int wait_ms);
 
 /*
  * The metadata batch of this round (common/meta.h), into meta (reset with

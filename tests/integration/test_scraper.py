@@ -5,10 +5,14 @@ and cluster access (TLS, tokens, client certificates, kubeconfig).
 `heapster-scraper --once --once_metadata` prints the metadata batch as JSON
 (one set per line), which is checked field by field against the values the
 simulator serves (/sim/truth); the whole pipeline then shows the metadata
-through the API (requests, node utilization, workload keys).
+through the API (requests, node utilization, workload keys).  Nodes,
+namespaces and pods are listed once and then watched: the simulator counts
+list and watch requests per resource, and its control endpoints add,
+remove and fail nodes, end watch streams and expire resourceVersions.
 """
 import json
 import os
+import re
 import subprocess
 
 from harness import BIN, ROOT, Pipeline, Sim, check, get_json, http, wait_for
@@ -111,10 +115,7 @@ def test_metadata_matches_truth(procs, tmp):
             lab = s["labels"]
             check(lab["pod_id"] == p["uid"], "%s pod_id %s != %s" % (key, lab["pod_id"], p["uid"]))
             check(lab["nodename"] == n["name"], "%s nodename %s" % (key, lab["nodename"]))
-            check(lab.get("owner_kind") == p["owner_kind"] and
-                  lab.get("owner_name") == p["owner_name"],
-                  "%s owner %s/%s, truth %s/%s" % (key, lab.get("owner_kind"), lab.get("owner_name"),
-                                                  p["owner_kind"], p["owner_name"]))
+            check("owner_kind" not in lab, "%s: owner labels are not sent" % key)
             want_kind, want_name = expected_workload(p, rs, jobs)
             check(lab.get("workload_kind") == want_kind and
                   (want_kind is None or lab.get("workload_name") == want_name),
@@ -127,14 +128,17 @@ def test_metadata_matches_truth(procs, tmp):
                 cs = sets.get(ck)
                 check(cs is not None, "no metadata for %s" % ck)
                 m = cs["metrics"]
-                got = (m["cpu/request"], m["cpu/limit"], m["memory/request"], m["memory/limit"],
-                       m["restart_count"])
+                # common/meta.h: a 0 is not sent (absent means 0)
+                check(0 not in m.values(), "%s: a zero value was sent: %r" % (ck, m))
+                got = tuple(m.get(k, 0) for k in ("cpu/request", "cpu/limit", "memory/request",
+                                                  "memory/limit", "restart_count"))
                 want = (c["cpu_request_millicores"], c["cpu_limit_millicores"],
                         c["memory_request_bytes"], c["memory_limit_bytes"], c["restart_count"])
                 check(got == want, "%s requests/limits/restarts %r, truth %r" % (ck, got, want))
-                check(cs["labels"]["container_base_image"] == c["image"],
-                      "%s image %s" % (ck, cs["labels"]["container_base_image"]))
-                check(cs["labels"]["pod_id"] == p["uid"], "%s pod_id" % ck)
+                # the container's own labels only: the pod's are on the pod's set
+                check(cs["labels"] == {"type": "pod_container", "container_name": c["name"],
+                                       "container_base_image": c["image"]},
+                      "%s labels %r" % (ck, cs["labels"]))
     pods = [k for k, s in sets.items() if s["labels"]["type"] == "pod"]
     check(len(pods) == npods, "%d pod sets, the simulator has %d pods" % (len(pods), npods))
     # pods listed every round (--metadata_watch=false) give the same metadata
@@ -190,8 +194,6 @@ def test_metadata_in_pipeline(procs, tmp):
     # a node added to the cluster is scraped without a restart; a removed
     # one leaves; a NotReady one is skipped
     # (pods follow through the pod watch: 6 per node)
-    import re
-
     def pods_in_metadata(n):
         return lambda: any(int(x) == n for x in re.findall(r"(\d+) running pods", pipe.log()[mark:]))
     mark = len(pipe.log())
@@ -210,6 +212,102 @@ def test_metadata_in_pipeline(procs, tmp):
     http("GET", sim.url + "/sim/nodes?count=2")
     wait_for(lambda: "metadata: 2 nodes" in pipe.log(), 20, "2 nodes in the metadata")
     wait_for(pods_in_metadata(12), 20, "12 pods in the metadata")
+
+
+def test_watch_nodes_namespaces_pods(procs, tmp):
+    # nodes, namespaces and pods are listed once, then kept by watch streams
+    # (the simulator counts list and watch requests per resource): a node
+    # added, removed or made NotReady reaches the next batches without a
+    # listing; a dropped stream resumes from its resourceVersion; a 410,
+    # as an ERROR event or as the HTTP status, costs exactly one listing
+    sim = Sim(procs, nodes=3, pods=2, extra=["--bookmark-interval", "1"])
+    pipe = Pipeline(procs, tmp, sim.source(), resolution="5s")
+
+    def stats():
+        return get_json(sim.url + "/sim/stats?per_node=false")
+
+    def batches():
+        return pipe.log().count("INFO scraper: batch ")
+
+    def after_rounds(n, timeout=40):
+        """Waits for n more batches of the scraper."""
+        start = batches()
+        wait_for(lambda: batches() >= start + n, timeout, "%d more batches" % n)
+
+    def newest_nodes():
+        """Node names of the newest stored batch."""
+        return sorted(ts["labels"]["nodename"] for ts in pipe.get("/api/v1/metric-export")
+                      if ts["labels"].get("type") == "node")
+
+    def lists(res=("nodes", "namespaces", "pods")):
+        st = stats()["lists"]
+        return tuple(st[r] for r in res)
+
+    wait_for(lambda: newest_nodes() == ["sim-node-0", "sim-node-1", "sim-node-2"], 40,
+             "the 3 nodes in the newest batch")
+    after_rounds(3)
+    check(lists() == (1, 1, 1), "listings of nodes, namespaces, pods over several rounds: %r"
+          % (lists(),))
+    check(tuple(stats()["watches"][r] for r in ("nodes", "namespaces", "pods")) == (1, 1, 1),
+          "one watch each: %r" % stats()["watches"])
+
+    # a node added: scraped by a batch after the event, pods in the metadata
+    mark = len(pipe.log())
+    http("GET", sim.url + "/sim/nodes?count=4")
+    wait_for(lambda: "sim-node-3" in newest_nodes(), 15, "the added node in the newest batch")
+    check("nodes ok 4 failed 0 not-ready 0 of 4" in pipe.log()[mark:], "4 nodes scraped")
+    wait_for(lambda: "metadata: 4 nodes, 4 namespaces, 8 running pods" in pipe.log()[mark:], 15,
+             "the added node's pods in the metadata")
+    check(re.search(r"[1-9]\d* node events", pipe.log()[mark:]), "the node came by its watch")
+    # made NotReady: skipped from the next batch on
+    mark = len(pipe.log())
+    http("GET", sim.url + "/sim/fault?node=sim-node-1&kind=notready")
+    wait_for(lambda: "not-ready 1 of 4" in pipe.log()[mark:], 15, "the NotReady node skipped")
+    after_rounds(1)
+    check(newest_nodes() == ["sim-node-0", "sim-node-2", "sim-node-3"],
+          "the NotReady node left the newest batch: %r" % newest_nodes())
+    # removed (sim-node-3, then sim-node-2 goes too)
+    mark = len(pipe.log())
+    http("GET", sim.url + "/sim/nodes?count=2")
+    wait_for(lambda: "not-ready 1 of 2" in pipe.log()[mark:], 15, "2 nodes after the removal")
+    wait_for(lambda: newest_nodes() == ["sim-node-0"], 15, "removed nodes out of the newest batch")
+    wait_for(lambda: "metadata: 2 nodes, 4 namespaces, 4 running pods" in pipe.log()[mark:], 15,
+             "the removed nodes' pods out of the metadata")
+    check(lists() == (1, 1, 1), "no listing for the changes: %r" % (lists(),))
+
+    # bookmarks move the streams' resourceVersion (a namespace watch has no events)
+    metrics = lambda: http("GET", pipe.api + "/metrics")[1].decode()  # noqa: E731
+    check('heapster_scraper_api_lists_total{resource="nodes"} 1' in metrics(),
+          "the scraper's own count of node listings")
+
+    # streams that end (cleanly, then by a reset) resume from their resourceVersion
+    for how in ("end", "reset"):
+        w0 = stats()["watches"]["nodes"]
+        http("GET", sim.url + "/sim/watch-drop?how=" + how)
+        wait_for(lambda: stats()["watches"]["nodes"] > w0, 20, "the node watch resumed (%s)" % how)
+    mark = len(pipe.log())
+    http("GET", sim.url + "/sim/fault?node=sim-node-1&kind=none")
+    wait_for(lambda: "nodes ok 2 failed 0 not-ready 0 of 2" in pipe.log()[mark:], 15,
+             "Ready again through the resumed watch")
+    check(lists() == (1, 1, 1), "resumed without a listing: %r" % (lists(),))
+    check(re.search(r'heapster_scraper_watch_resumes_total\{resource="nodes"\} [1-9]', metrics()),
+          "resumes counted")
+
+    # 410 as an ERROR event, then as the HTTP status: one listing each, once
+    for n, how in ((2, "event"), (3, "status")):
+        mark = len(pipe.log())
+        http("GET", sim.url + "/sim/expire?as=" + how)
+        wait_for(lambda: lists() == (n, n, n), 20, "one listing each after a 410 (%s)" % how)
+        after_rounds(3)
+        check(lists() == (n, n, n), "410 (%s): listed exactly once more: %r" % (how, lists()))
+        check(("ERROR event, code 410" if how == "event" else "HTTP 410 Gone") in pipe.log()[mark:],
+              "the 410 (%s) in the log" % how)
+    mark = len(pipe.log())
+    http("GET", sim.url + "/sim/nodes?count=3")
+    wait_for(lambda: newest_nodes() == ["sim-node-0", "sim-node-1", "sim-node-2"], 15,
+             "a node added after the relisting")
+    check(lists() == (3, 3, 3), "still watching: %r" % (lists(),))
+    check('heapster_scraper_api_lists_total{resource="pods"} 3' in metrics(), "lists in /metrics")
 
 
 def test_resource_metrics_source(procs, tmp):

@@ -177,6 +177,9 @@ typedef struct model_event {
 int model_set_fault(uint32_t i, int kind);   /* emits MODIFIED on readiness change */
 int model_set_node_count(uint32_t n);        /* emits ADDED/DELETED */
 const model_event *model_event_at(uint64_t rv); /* NULL when not kept */
+/* Compacts the event history: every watch from before now gets 410 (a no-op
+ * event moves the resourceVersion, so a listing made after watches fine). */
+void model_expire(void);
 uint64_t model_pod_rv(uint32_t i, uint32_t j);
 
 /* workload objects (sim_model.c); see sim_owner.c for how they look */
@@ -214,6 +217,7 @@ typedef struct sim_opts {
     const char *metrics_backend_ca;
     bool metrics_backend_insecure;
     uint32_t metrics_backend_timeout;      /* seconds */
+    uint32_t bookmark_interval;            /* seconds between watch BOOKMARKs, 0: none */
     int nfaults;
     struct { uint32_t node; int kind; } faults[SIM_MAX_START_FAULTS];
 } sim_opts;
@@ -225,6 +229,11 @@ typedef struct sim_stats {
     uint64_t connections;
     uint64_t unauthorized, tls_handshake_failures;
     uint64_t proxied, proxy_errors;
+    uint64_t lists[KIND__COUNT];      /* listings (first pages) by kind */
+    uint64_t list_pages[KIND__COUNT]; /* list requests, continuations included */
+    uint64_t watches[KIND__COUNT];    /* watch requests by kind */
+    uint64_t watches_expired;         /* watches answered 410 (event or status) */
+    uint64_t watches_dropped;         /* ended by /sim/watch-drop */
 } sim_stats;
 
 typedef struct sim_state {
@@ -238,6 +247,9 @@ typedef struct sim_state {
     int64_t *last_sample;     /* [SIM_MAX_NODES] t of the last summary */
     uint64_t rv;              /* current (latest) resourceVersion */
     uint64_t watch_valid_rv;  /* watches from an older rv get 410 */
+    bool gone_as_status;      /* 410 as the HTTP status, not an ERROR event (/sim/expire) */
+    uint32_t drop_gen;        /* watches started before the last /sim/watch-drop end */
+    bool drop_reset;          /* ... with a reset instead of a clean end */
     model_event *ev;          /* ring of change events */
     size_t ev_cap, ev_head, ev_count;
     char ns_name[SIM_MAX_NS][16];
@@ -291,7 +303,10 @@ typedef struct api_watch {
     uint64_t next_rv;         /* last rv delivered */
     uint64_t dump_next;       /* initial ADDED dump: next global index */
     bool dumping;
+    bool bookmarks;           /* allowWatchBookmarks=true */
+    uint32_t gen;             /* sim->drop_gen at its start */
     int64_t deadline_ms;      /* unix ms, 0 = none */
+    int64_t bookmark_ms;      /* unix ms of the next BOOKMARK */
 } api_watch;
 
 struct ssl_st;

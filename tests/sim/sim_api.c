@@ -12,8 +12,13 @@
  * one.  Watches replay the model's event ring (one event per resourceVersion)
  * from the requested resourceVersion; without one (or "0") they first send
  * ADDED for every current object.  A watch whose position fell out of the
- * ring gets a 410 Expired ERROR event.  Streams are produced incrementally
- * (a bounded amount per write readiness) by watch_produce().
+ * ring (or was compacted away by /sim/expire) gets a 410 Expired ERROR
+ * event, or an HTTP 410 after /sim/expire?as=status.  With
+ * allowWatchBookmarks=true a caught-up stream gets a BOOKMARK every
+ * --bookmark-interval seconds and one before its timeoutSeconds end.
+ * Streams are produced incrementally (a bounded amount per write
+ * readiness) by watch_produce().  Lists and watches are counted per kind
+ * for /sim/stats.
  */
 #include "sim.h"
 
@@ -487,7 +492,7 @@ typedef struct list_q {
     uint64_t limit;
     uint64_t start;       /* first global index (from continue) */
     uint64_t rv;          /* list rv (from continue) or watch rv */
-    bool rv_given, watch, cont;
+    bool rv_given, watch, cont, bookmarks;
     int64_t timeout;
     uint32_t nodes;       /* node count the query runs against */
 } list_q;
@@ -743,6 +748,8 @@ static int parse_query(http_conn *c, const http_req *r, list_q *q)
         q->limit = strtoull(v, NULL, 10);
     if (http_query_get(r, "timeoutSeconds", v, sizeof(v)) >= 0)
         q->timeout = strtoll(v, NULL, 10);
+    if (http_query_get(r, "allowWatchBookmarks", v, sizeof(v)) >= 0)
+        q->bookmarks = strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
     if (http_query_get(r, "resourceVersion", v, sizeof(v)) > 0) {
         char *end;
         q->rv = strtoull(v, &end, 10);
@@ -863,6 +870,9 @@ static void serve_list(http_conn *c, list_q *q)
     q->nodes = sim->node_count;
     end = index_end(q);
     first = next_match(q, q->start);
+    if (!q->cont)
+        sim->st.lists[q->kind]++;
+    sim->st.list_pages[q->kind]++;
     for (g = first; g < end; g = next_match(q, g + 1)) { /* count; find where a page ends */
         if (q->limit && n == q->limit)
             break;
@@ -997,7 +1007,25 @@ static http_produce_rc watch_expired(http_conn *c, uint64_t rv)
     http_chunk(c, g_ev.data, g_ev.len);
     http_chunk_end(c);
     watch_stop(c);
+    sim->st.watches_expired++;
     return PRODUCE_DONE;
+}
+
+/* {"type":"BOOKMARK","object":{"kind":K,"apiVersion":V,"metadata":{"resourceVersion":RV}}} */
+static void chunk_bookmark(http_conn *c, uint64_t rv)
+{
+    g_ev.len = 0;
+    SB_LIT(&g_ev, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"");
+    sb_put(&g_ev, owner_kind_name(c->watch.kind), strlen(owner_kind_name(c->watch.kind)));
+    SB_LIT(&g_ev, "\",\"apiVersion\":\"");
+    sb_put(&g_ev, owner_api_version(c->watch.kind), strlen(owner_api_version(c->watch.kind)));
+    SB_LIT(&g_ev, "\",\"metadata\":{\"resourceVersion\":\"");
+    {
+        char num[24];
+        sb_put(&g_ev, num, (size_t)(fmt_u64(num, rv) - num));
+    }
+    SB_LIT(&g_ev, "\"}}}\n");
+    http_chunk(c, g_ev.data, g_ev.len);
 }
 
 /* Producer of a watch stream: initial dump, then events, until timeout. */
@@ -1010,13 +1038,31 @@ static http_produce_rc watch_produce(http_conn *c)
 
     memcpy(q.oname, w->oname, sizeof(q.oname));
 
+    if (w->gen != sim->drop_gen) { /* /sim/watch-drop: the client resumes */
+        sim->st.watches_dropped++;
+        watch_stop(c);
+        if (sim->drop_reset) {
+            http_reset(c);
+            return PRODUCE_DONE;
+        }
+        http_chunk_end(c);
+        return PRODUCE_DONE;
+    }
     if (w->deadline_ms && http_now_ms() >= w->deadline_ms) {
+        if (w->bookmarks && !w->dumping) /* as the API server: where to resume */
+            chunk_bookmark(c, w->next_rv);
         http_chunk_end(c);
         watch_stop(c);
         return PRODUCE_DONE;
     }
-    if (w->next_rv < sim->watch_valid_rv)
-        return watch_expired(c, w->next_rv);
+    if (w->next_rv < sim->watch_valid_rv) {
+        if (!sim->gone_as_status)
+            return watch_expired(c, w->next_rv);
+        /* end cleanly: the client's resume gets the 410 as its status */
+        http_chunk_end(c);
+        watch_stop(c);
+        return PRODUCE_DONE;
+    }
     while (w->dumping && http_pending(c) < WATCH_BUDGET) {
         uint64_t g = next_match(&q, w->dump_next);
         if (g >= index_end(&q)) {
@@ -1053,6 +1099,11 @@ static http_produce_rc watch_produce(http_conn *c)
         }
         chunk_event(c, types[e->type], e->kind, g, e->rv, e->ready);
     }
+    if (w->bookmarks && !w->dumping && sim->o.bookmark_interval && w->next_rv == sim->rv &&
+        http_now_ms() >= w->bookmark_ms && http_pending(c) < WATCH_BUDGET) {
+        chunk_bookmark(c, w->next_rv);
+        w->bookmark_ms = http_now_ms() + (int64_t)sim->o.bookmark_interval * 1000;
+    }
     return http_pending(c) ? PRODUCE_MORE : PRODUCE_IDLE;
 }
 
@@ -1070,16 +1121,30 @@ static void serve_watch(http_conn *c, const list_q *q)
     w->include = (int8_t)q->include;
     if (q->pod >= 0) /* a single-pod watch: keep it simple, filter by node only */
         w->node = q->node;
+    sim->st.watches[q->kind]++;
+    if (q->rv_given && q->rv < sim->watch_valid_rv && sim->gone_as_status) {
+        char msg[96], *p = msg;
+        P_LIT(p, "too old resource version: ");
+        p = fmt_u64(p, q->rv);
+        *p = '\0';
+        sim->st.watches_expired++;
+        api_status(c, 410, "Expired", msg);
+        return;
+    }
+    w->bookmarks = q->bookmarks && !q->table;
+    w->gen = sim->drop_gen;
+    if (w->bookmarks && sim->o.bookmark_interval)
+        w->bookmark_ms = http_now_ms() + (int64_t)sim->o.bookmark_interval * 1000;
     if (q->rv_given) {
         w->next_rv = q->rv;
     } else {
         w->next_rv = sim->rv;
         w->dumping = true;
     }
-    if (q->timeout > 0) {
+    if (q->timeout > 0)
         w->deadline_ms = http_now_ms() + q->timeout * 1000;
+    if (q->timeout > 0 || (w->bookmarks && sim->o.bookmark_interval))
         http_timed(c, true);
-    }
     http_watching(c, true);
     http_send_chunked(c, 200, CT_JSON, watch_produce);
 }

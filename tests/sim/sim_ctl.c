@@ -6,6 +6,9 @@
  *   GET|POST /sim/fault?node=NAME|*&kind=K   set a node's fault (none clears)
  *   GET /sim/faults                          current faults
  *   GET /sim/nodes[?count=N]                 read / change the node count
+ *   GET|POST /sim/expire[?as=event|status]   compact the watch history: every
+ *                                            watch from before now gets 410
+ *   GET|POST /sim/watch-drop[?how=end|reset] end every open watch stream
  *
  * Truth values are computed from the same model functions the kubelet
  * renderers use, at the same whole-second time t, so a test can compare a
@@ -286,6 +289,32 @@ static void truth(http_conn *c, const http_req *r)
     http_send(c, 200, CT_JSON);
 }
 
+/* ,"name":{"nodes":N,"pods":N,...}: request counters by resource */
+static char *put_by_kind(char *p, const char *name, const uint64_t *n)
+{
+    static const char *const res[KIND__COUNT] = {
+        [KIND_NODE] = "nodes", [KIND_POD] = "pods", [KIND_NS] = "namespaces",
+        [KIND_RC] = "replicationcontrollers", [KIND_DEPLOY] = "deployments",
+        [KIND_RS] = "replicasets", [KIND_STS] = "statefulsets", [KIND_DS] = "daemonsets",
+        [KIND_JOB] = "jobs", [KIND_CRON] = "cronjobs",
+    };
+
+    *p++ = ',';
+    *p++ = '"';
+    p = fmt_str(p, name);
+    P_LIT(p, "\":{");
+    for (int k = 0; k < KIND__COUNT; k++) {
+        if (k)
+            *p++ = ',';
+        *p++ = '"';
+        p = fmt_str(p, res[k]);
+        P_LIT(p, "\":");
+        p = fmt_u64(p, n[k]);
+    }
+    *p++ = '}';
+    return p;
+}
+
 static void stats(http_conn *c, const http_req *r)
 {
     struct rusage ru;
@@ -293,7 +322,7 @@ static void stats(http_conn *c, const http_req *r)
     char v[16];
     bool per_node = !(http_query_get(r, "per_node", v, sizeof(v)) >= 0 && strcmp(v, "false") == 0);
     sb *b = http_body(c);
-    char *p = sb_reserve(b, 2048);
+    char *p = sb_reserve(b, 4096);
     int64_t now = http_now();
 
     getrusage(RUSAGE_SELF, &ru);
@@ -313,6 +342,11 @@ static void stats(http_conn *c, const http_req *r)
     K_U64(p, "tls_handshake_failures", sim->st.tls_handshake_failures);
     K_U64(p, "proxied_requests", sim->st.proxied);
     K_U64(p, "proxy_errors", sim->st.proxy_errors);
+    K_U64(p, "watches_expired", sim->st.watches_expired);
+    K_U64(p, "watches_dropped", sim->st.watches_dropped);
+    p = put_by_kind(p, "lists", sim->st.lists);
+    p = put_by_kind(p, "list_pages", sim->st.list_pages);
+    p = put_by_kind(p, "watches", sim->st.watches);
     K_U64(p, "node_count", sim->node_count);
     K_U64(p, "uptime_seconds", (uint64_t)(now - sim->start));
     P_LIT(p, ",\"resource_version\":\"");
@@ -443,6 +477,49 @@ static void nodes(http_conn *c, const http_req *r)
         http_kick_watchers();
 }
 
+/* Every watch from before now gets 410, as an ERROR event (default) or as
+ * the HTTP status of its next request (as=status): a compacted history. */
+static void expire(http_conn *c, const http_req *r)
+{
+    char as[16] = "event", *p;
+    sb *b;
+
+    if (http_query_get(r, "as", as, sizeof(as)) >= 0 && strcmp(as, "event") != 0 &&
+        strcmp(as, "status") != 0) {
+        api_status(c, 400, "BadRequest", "usage: /sim/expire[?as=event|status]");
+        return;
+    }
+    sim->gone_as_status = strcmp(as, "status") == 0;
+    model_expire();
+    b = http_body(c);
+    p = sb_reserve(b, 128);
+    P_LIT(p, "{\"as\":\"");
+    p = fmt_str(p, as);
+    P_LIT(p, "\",\"resource_version\":\"");
+    p = fmt_u64(p, sim->rv);
+    P_LIT(p, "\"}\n");
+    sb_commit(b, p);
+    http_send(c, 200, CT_JSON);
+    http_kick_watchers();
+}
+
+/* Ends every open watch stream, cleanly or with a reset: clients resume
+ * from their resourceVersion. */
+static void watch_drop(http_conn *c, const http_req *r)
+{
+    char how[16] = "end";
+
+    if (http_query_get(r, "how", how, sizeof(how)) >= 0 && strcmp(how, "end") != 0 &&
+        strcmp(how, "reset") != 0) {
+        api_status(c, 400, "BadRequest", "usage: /sim/watch-drop[?how=end|reset]");
+        return;
+    }
+    sim->drop_reset = strcmp(how, "reset") == 0;
+    sim->drop_gen++;
+    http_send_simple(c, 200, CT_JSON, "{}\n", 3);
+    http_kick_watchers();
+}
+
 void ctl_handle(http_conn *c, const http_req *r)
 {
     if (r->method != HTTP_GET && r->method != HTTP_POST) {
@@ -459,6 +536,10 @@ void ctl_handle(http_conn *c, const http_req *r)
         faults(c);
     else if (http_path_is(r, "/sim/nodes"))
         nodes(c, r);
+    else if (http_path_is(r, "/sim/expire"))
+        expire(c, r);
+    else if (http_path_is(r, "/sim/watch-drop"))
+        watch_drop(c, r);
     else
         api_status(c, 404, "NotFound", "unknown /sim endpoint");
 }

@@ -34,7 +34,7 @@ static void usage(FILE *f)
             "                    [--tls-cert F --tls-key F [--tls-ca-cert F --tls-ca-key F]]\n"
             "                    [--client-ca F] [--token T] [--metrics-backend URL\n"
             "                    [--metrics-backend-insecure | --metrics-backend-ca F]\n"
-            "                    [--metrics-backend-timeout S]]\n"
+            "                    [--metrics-backend-timeout S]] [--bookmark-interval S]\n"
             "  --nodes N          nodes (default 10, 0..%d)\n"
             "  --pods P           pods per node (default 10, 0..%d)\n"
             "  --namespaces K     namespaces: default, kube-system, ns-2.. (default 4, 1..%d)\n"
@@ -59,7 +59,10 @@ static void usage(FILE *f)
             "                     forward /apis/metrics.k8s.io/... to http[s]://HOST:PORT\n"
             "  --metrics-backend-insecure   do not verify an https backend\n"
             "  --metrics-backend-ca F       verify an https backend against F\n"
-            "  --metrics-backend-timeout S  answer 504 after S seconds (default 10)\n",
+            "  --metrics-backend-timeout S  answer 504 after S seconds (default 10)\n"
+            "  --bookmark-interval S  watches with allowWatchBookmarks=true get a BOOKMARK\n"
+            "                     every S seconds once caught up (default 60; 0: only\n"
+            "                     before a timeoutSeconds end)\n",
             SIM_MAX_NODES, SIM_MAX_PODS, SIM_MAX_NS, SIM_MAX_CTRS);
 }
 
@@ -91,7 +94,7 @@ static bool is_value_option(const char *opt)
         "--nodes", "--pods", "--namespaces", "--containers", "--api-port", "--kubelet-port",
         "--seed", "--start-time", "--pidfile", "--fault", "--tls-cert", "--tls-key",
         "--tls-ca-cert", "--tls-ca-key", "--client-ca", "--token", "--metrics-backend",
-        "--metrics-backend-ca", "--metrics-backend-timeout",
+        "--metrics-backend-ca", "--metrics-backend-timeout", "--bookmark-interval",
     };
     for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
         if (strcmp(opt, names[k]) == 0)
@@ -109,6 +112,7 @@ static int parse_args(int argc, char **argv, sim_opts *o)
     o->kubelet_port = 10255;
     o->seed = 1;
     o->metrics_backend_timeout = 10;
+    o->bookmark_interval = 60;
 
     for (int i = 1; i < argc; i++) {
         char *opt = argv[i], *val = NULL, *eq;
@@ -161,6 +165,7 @@ static int parse_args(int argc, char **argv, sim_opts *o)
         NUM("--seed", 0, UINT64_MAX, seed)
         NUM("--start-time", 1, 253402300799ULL, start)
         NUM("--metrics-backend-timeout", 1, 3600, metrics_backend_timeout)
+        NUM("--bookmark-interval", 0, 3600, bookmark_interval)
 #undef NUM
 #define STR(name, field)                                                           \
         if (strcmp(opt, name) == 0) {                                              \

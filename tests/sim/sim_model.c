@@ -604,6 +604,12 @@ const model_event *model_event_at(uint64_t rv)
     return &sim->ev[(sim->ev_head + (size_t)(rv - first)) % sim->ev_cap];
 }
 
+void model_expire(void)
+{
+    ev_push(EV_MODIFIED, KIND__COUNT, 0, 0, true); /* a kind no watch matches */
+    sim->watch_valid_rv = sim->rv;
+}
+
 uint64_t model_pod_rv(uint32_t i, uint32_t j) { return sim->pods_rv[i] + j; }
 
 int model_set_fault(uint32_t i, int kind)

@@ -3,7 +3,9 @@
  * strings, ReplicaSet/Job owner indexes, and pods, namespaces and nodes
  * into the metadata batch (scraper/kmeta.c), on the real pod and node list
  * fixtures (values checked by hand against the YAML they came from) and on
- * hand-written edge cases.  Runs from the repository root (fixtures at
+ * hand-written edge cases; and the watch events that keep the pod,
+ * namespace and node tables current (kmeta.c, nodes.c), fed through the
+ * watch stream's line splitter (scraper/watch.c).  Runs from the repository root (fixtures at
  * ../shared/fixtures/, or HC_FIXTURES=DIR).
  */
 #include <setjmp.h>
@@ -23,6 +25,7 @@
 #include "log.h"
 #include "meta.h"
 #include "nodes.h"
+#include "scraper.h"
 
 static char *load_fixture(const char *name, size_t *len)
 {
@@ -176,6 +179,23 @@ static int64_t ival(struct hc_batch *b, const char *key, const char *metric)
 	return v->v.i;
 }
 
+/* A container value as the processor reads it (common/meta.h): absent is 0. */
+static int64_t ival0(struct hc_batch *b, const char *key, const char *metric)
+{
+	uint32_t s = find(b, key), id;
+	struct hc_value *v;
+
+	assert_int_equal(hc_batch_group(b), 0);
+	if (hc_batch_name(b, metric, strlen(metric), HC_GAUGE, &id) != 0)
+		fail_msg("name %s", metric);
+	v = hc_batch_value(b, s, id);
+	if (v == NULL)
+		return 0;
+	assert_int_equal(v->type, HC_INT);
+	assert_true(v->v.i != 0);          /* a 0 is never sent */
+	return v->v.i;
+}
+
 static int absent(const struct hc_batch *b, const char *key)
 {
 	uint32_t s;
@@ -226,8 +246,6 @@ static void test_pods_fixture(void **state)
 	assert_string_equal(label(&m, k, HC_L_POD_ID), "36447428-81f8-45eb-b825-414de2e8012b");
 	assert_string_equal(label(&m, k, HC_L_NODENAME), "datagen-1-35");
 	assert_string_equal(label(&m, k, HC_L_LABELS), "k8s-app:kube-dns,pod-template-hash:7d764666f9");
-	assert_string_equal(label(&m, k, HC_META_OWNER_KIND), "ReplicaSet");
-	assert_string_equal(label(&m, k, HC_META_OWNER_NAME), "coredns-7d764666f9");
 	assert_string_equal(label(&m, k, HC_META_WORKLOAD_KIND), HC_TYPE_DEPLOYMENT);
 	assert_string_equal(label(&m, k, HC_META_WORKLOAD_NAME), "coredns");
 	assert_int_equal(hc_time_parse("2026-06-26T10:12:19Z", 20, &t), 0);
@@ -239,22 +257,23 @@ static void test_pods_fixture(void **state)
 	assert_string_equal(label(&m, kc, HC_L_TYPE), HC_TYPE_POD_CONTAINER);
 	assert_string_equal(label(&m, kc, HC_L_CONTAINER_NAME), "coredns");
 	assert_string_equal(label(&m, kc, HC_L_CONTAINER_IMAGE), "registry.k8s.io/coredns/coredns:v1.13.1");
-	assert_string_equal(label(&m, kc, HC_L_POD_ID), "36447428-81f8-45eb-b825-414de2e8012b");
-	assert_string_equal(label(&m, kc, HC_L_POD_NAME), "coredns-7d764666f9-qdcxt");
-	assert_string_equal(label(&m, kc, HC_L_NAMESPACE_NAME), "kube-system");
-	assert_string_equal(label(&m, kc, HC_L_LABELS), "k8s-app:kube-dns,pod-template-hash:7d764666f9");
+	/* the pod's labels are on the pod's set only */
+	assert_int_equal(m.sets[find(&m, kc)].labels_n, 3);
+	assert_null(label(&m, kc, HC_L_POD_ID));
+	assert_null(label(&m, kc, HC_L_LABELS));
 	assert_null(label(&m, kc, HC_META_WORKLOAD_KIND));   /* pods only */
 	assert_int_equal(ival(&m, kc, "cpu/request"), 100);
-	assert_int_equal(ival(&m, kc, "cpu/limit"), 0);
 	assert_int_equal(ival(&m, kc, "memory/request"), 73400320);
 	assert_int_equal(ival(&m, kc, "memory/limit"), 178257920);
-	assert_int_equal(ival(&m, kc, "ephemeral_storage/request"), 0);
-	assert_int_equal(ival(&m, kc, "ephemeral_storage/limit"), 0);
-	assert_int_equal(ival(&m, kc, "restart_count"), 0);
+	/* zeros are not sent */
+	assert_false(has_value(&m, kc, "cpu/limit"));
+	assert_false(has_value(&m, kc, "ephemeral_storage/request"));
+	assert_false(has_value(&m, kc, "ephemeral_storage/limit"));
+	assert_false(has_value(&m, kc, "restart_count"));
+	assert_int_equal(m.sets[find(&m, kc)].vals_n, 3);
 
 	/* no owner: no workload; memory "5M" is decimal; 2 restarts */
 	k = "namespace:scraper/pod:e2e-container-creating";
-	assert_null(label(&m, k, HC_META_OWNER_KIND));
 	assert_null(label(&m, k, HC_META_WORKLOAD_KIND));
 	kc = "namespace:scraper/pod:e2e-container-creating/container:alpine";
 	assert_int_equal(ival(&m, kc, "cpu/request"), 5);
@@ -264,9 +283,8 @@ static void test_pods_fixture(void **state)
 	assert_int_equal(ival(&m, kc, "restart_count"), 2);
 	assert_string_equal(label(&m, kc, HC_L_CONTAINER_IMAGE), "docker.io/library/alpine:3.22.1");
 
-	/* a static pod is owned by its Node: owner kept, no workload */
+	/* a static pod is owned by its Node: no workload */
 	k = "namespace:kube-system/pod:etcd-datagen-1-35";
-	assert_string_equal(label(&m, k, HC_META_OWNER_KIND), "Node");
 	assert_null(label(&m, k, HC_META_WORKLOAD_KIND));
 	assert_int_equal(ival(&m, "namespace:kube-system/pod:etcd-datagen-1-35/container:etcd",
 			      "memory/request"), 104857600);
@@ -283,7 +301,7 @@ static void test_pods_fixture(void **state)
 	kc = "namespace:scraper/pod:e2e-hpa-6cd8d99884-tggnr/container:php-apache";
 	assert_int_equal(ival(&m, kc, "cpu/request"), 200);
 	assert_int_equal(ival(&m, kc, "cpu/limit"), 500);
-	assert_int_equal(ival(&m, kc, "memory/request"), 0);
+	assert_int_equal(ival0(&m, kc, "memory/request"), 0);
 	/* coredns, metrics-server, 2 e2e-deployment, hpa, kube-state-metrics, scraper */
 	assert_int_equal(c.st.workloads_by_hash, 7);
 	/* 18 running, less 4 static pods (Node), storage-provisioner, e2e-container-creating */
@@ -393,8 +411,6 @@ static void test_workloads(void **state)
 		snprintf(key, sizeof(key), "namespace:ns/pod:%s", cases[i].name);
 		wk = label(&m, key, HC_META_WORKLOAD_KIND);
 		wn = label(&m, key, HC_META_WORKLOAD_NAME);
-		assert_string_equal(label(&m, key, HC_META_OWNER_KIND), cases[i].okind);
-		assert_string_equal(label(&m, key, HC_META_OWNER_NAME), cases[i].oname);
 		if (cases[i].wkind == NULL) {
 			assert_null(wk);
 			assert_null(wn);
@@ -442,7 +458,7 @@ static void test_resources(void **state)
 	assert_int_equal(scr_meta_pods_parse(list, strlen(list), &c, &m, cont), 0);
 	assert_int_equal(ival(&m, k, "cpu/request"), 250);
 	assert_int_equal(ival(&m, k, "cpu/limit"), 1500);
-	assert_int_equal(ival(&m, k, "memory/request"), 0);           /* bogus: unset */
+	assert_int_equal(ival0(&m, k, "memory/request"), 0);          /* bogus: unset */
 	assert_int_equal(ival(&m, k, "memory/limit"), 1000000000);
 	assert_int_equal(ival(&m, k, "ephemeral_storage/request"), 1073741824);
 	assert_int_equal(ival(&m, k, "ephemeral_storage/limit"), 2147483648LL);
@@ -538,7 +554,7 @@ static void test_nodes_fixture(void **state)
 	assert_string_equal(label(&m, k, HC_L_TYPE), HC_TYPE_NODE);
 	assert_string_equal(label(&m, k, HC_L_NODENAME), "datagen-1-35");
 	assert_string_equal(label(&m, k, HC_L_HOSTNAME), "datagen-1-35");
-	assert_string_equal(label(&m, k, HC_L_HOST_ID), "");
+	assert_null(label(&m, k, HC_L_HOST_ID));        /* empty: not sent */
 	assert_string_equal(label(&m, k, HC_L_LABELS),
 			    "beta.kubernetes.io/arch:arm64,beta.kubernetes.io/os:linux,"
 			    "kubernetes.io/arch:arm64,kubernetes.io/hostname:datagen-1-35,"
@@ -604,20 +620,39 @@ static int64_t cpu_request(struct hc_batch *m, const char *pod)
 	return ival(m, key, "cpu/request");
 }
 
+/* The pod watch's apply function: scr_pod_event() on the test's context. */
+static int pod_apply(void *ctx, const char *line, size_t len, char *rv)
+{
+	return scr_pod_event(line, len, ctx, rv);
+}
+
+/* Feeds body to w in pieces of `step` bytes (lines cut anywhere). */
+static int feed(struct scr_watch *w, const char *body, size_t len, size_t step)
+{
+	for (size_t o = 0; o < len; o += step) {
+		int rc = scr_watch_feed(w, body + o, len - o < step ? len - o : step);
+
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static void test_watch_cache(void **state)
 {
 	struct scr_meta_ctx c;
 	struct scr_cache k;
+	struct scr_watch w;
 	struct hc_batch m;
 	char list[8192], obj[1024], ev[4096], body[16384], cont[SCR_CONT_MAX];
 	struct scr_meta_stats st;
-	uint32_t events = 0;
 	size_t o;
 
 	(void)state;
 	assert_int_equal(scr_meta_ctx_init(&c), 0);
 	assert_int_equal(scr_cache_init(&k), 0);
 	assert_int_equal(hc_batch_init(&m), 0);
+	scr_watch_init(&w, "pod", pod_apply, &c);
 	c.cache = &k;
 	/* the listing: a, b running, z pending */
 	o = (size_t)snprintf(list, sizeof(list), "{\"metadata\":{\"resourceVersion\":\"100\"},\"items\":[");
@@ -630,16 +665,17 @@ static void test_watch_cache(void **state)
 	assert_int_equal(scr_meta_pods_parse(list, strlen(list), &c, &k.b, cont), 0);
 	assert_string_equal(c.list_rv, "100");
 	assert_int_equal(k.nlive, 4);
+	memcpy(w.rv, c.list_rv, sizeof(w.rv));
 
 	/* events: b modified (cpu 250m), a deleted, d added, z now running, a
-	 * bookmark, and a cut last line */
+	 * bookmark, and a last line still incomplete; fed a few bytes at a time */
 	o = 0;
 	pod_obj(obj, sizeof(obj), "b", "Running", "250m", "101");
 	event(ev, sizeof(ev), "MODIFIED", obj);
 	o += (size_t)snprintf(body + o, sizeof(body) - o, "%s", ev);
 	pod_obj(obj, sizeof(obj), "a", "Running", "100m", "102");
 	event(ev, sizeof(ev), "DELETED", obj);
-	o += (size_t)snprintf(body + o, sizeof(body) - o, "%s", ev);
+	o += (size_t)snprintf(body + o, sizeof(body) - o, "%s\r\n", ev);   /* blank line: skipped */
 	pod_obj(obj, sizeof(obj), "d", "Running", "1500m", "103");
 	event(ev, sizeof(ev), "ADDED", obj);
 	o += (size_t)snprintf(body + o, sizeof(body) - o, "%s", ev);
@@ -649,11 +685,13 @@ static void test_watch_cache(void **state)
 	o += (size_t)snprintf(body + o, sizeof(body) - o,
 			      "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"metadata\":"
 			      "{\"resourceVersion\":\"110\"}}}\n{\"type\":\"ADDED\",\"obj");
-	assert_int_equal(scr_cache_pod_events(body, o, &c, &events), 0);
-	assert_int_equal(events, 4);
-	assert_string_equal(k.rv, "110");
+	assert_int_equal(feed(&w, body, o, 7), 0);
+	assert_int_equal(w.events, 4);
+	assert_string_equal(w.rv, "110");
+	assert_true(w.pending.len > 0);    /* the incomplete line waits */
 	assert_int_equal(k.nlive, 6);      /* b, d, z: a pod and a container each */
 	assert_int_equal(k.ndead, 4);      /* a's and b's old sets */
+	w.pending.len = 0;                 /* a stream that ended: its cut line is dropped */
 
 	memset(&st, 0, sizeof(st));
 	hc_batch_reset(&m, 0);
@@ -668,24 +706,25 @@ static void test_watch_cache(void **state)
 	assert_int_equal(cpu_request(&m, "z"), 2000);
 	assert_int_equal(ival(&m, "namespace:ns/pod:d/container:c", "example.com/dev/request"), 1);
 	assert_string_equal(label(&m, "namespace:ns/pod:b", HC_L_LABELS), "app:b");
-	assert_string_equal(label(&m, "namespace:ns/pod:d/container:c", HC_L_POD_ID), "u-d");
+	assert_string_equal(label(&m, "namespace:ns/pod:d", HC_L_POD_ID), "u-d");
+	assert_null(label(&m, "namespace:ns/pod:d/container:c", HC_L_POD_ID));
 
-	/* a pod that stops running loses its sets; an ERROR asks for a listing */
+	/* a pod that stops running loses its sets; an ERROR (410) asks for a listing */
 	pod_obj(obj, sizeof(obj), "d", "Succeeded", "1500m", "120");
 	event(body, sizeof(body), "MODIFIED", obj);
 	o = strlen(body);
 	o += (size_t)snprintf(body + o, sizeof(body) - o,
 			      "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\",\"code\":410,"
 			      "\"reason\":\"Expired\"}}\n");
-	assert_int_equal(scr_cache_pod_events(body, o, &c, &events), HC_ERR_PROTO);
-	assert_string_equal(k.rv, "120");
+	assert_int_equal(scr_watch_feed(&w, body, o), HC_ERR_PROTO);
+	assert_string_equal(w.rv, "120");
 	hc_batch_reset(&m, 0);
 	assert_int_equal(scr_cache_render(&k, &m, NULL), 0);
 	assert_int_equal(m.nsets, 4);
 	assert_true(absent(&m, "namespace:ns/pod:d"));
 	/* garbage in the middle of a stream is an error */
-	assert_int_equal(scr_cache_pod_events("{\"type\":\"ADDED\"}\nnot json\n{}", 28, &c, &events),
-			 HC_ERR_PARSE);
+	assert_int_equal(scr_watch_feed(&w, "{\"type\":\"ADDED\"}\nnot json\n{}", 28), HC_ERR_PARSE);
+	w.pending.len = 0;
 
 	/* churn: compaction keeps exactly the live pods, with their strings */
 	for (int round = 0; round < 3000; round++) {
@@ -694,7 +733,7 @@ static void test_watch_cache(void **state)
 		snprintf(name, sizeof(name), "p%d", round % 50);
 		pod_obj(obj, sizeof(obj), name, "Running", round % 2 ? "10m" : "20m", "200");
 		event(body, sizeof(body), round % 7 == 6 ? "DELETED" : "MODIFIED", obj);
-		assert_int_equal(scr_cache_pod_events(body, strlen(body), &c, &events), 0);
+		assert_int_equal(scr_watch_feed(&w, body, strlen(body)), 0);
 		assert_int_equal(scr_cache_compact(&k), 0);
 	}
 	assert_true(k.ndead < 4096 + 2);
@@ -714,12 +753,191 @@ static void test_watch_cache(void **state)
 	assert_int_equal(cpu_request(&m, "p2"), 20);          /* round 2952 */
 	assert_string_equal(label(&m, "namespace:ns/pod:p1", HC_L_LABELS), "app:p1");
 	assert_int_equal(cpu_request(&m, "b"), 250);       /* copied by the compaction */
-	assert_string_equal(label(&m, "namespace:ns/pod:b/container:c", HC_L_LABELS), "app:b");
+	assert_string_equal(label(&m, "namespace:ns/pod:b", HC_L_LABELS), "app:b");
+	assert_string_equal(label(&m, "namespace:ns/pod:b/container:c", HC_L_CONTAINER_IMAGE), "i");
 	assert_string_equal(label(&m, "namespace:ns/pod:z", HC_L_POD_ID), "u-z");
 
+	free(w.pending.p);
 	hc_batch_free(&m);
 	scr_cache_free(&k);
 	scr_meta_ctx_free(&c);
+}
+
+static int ns_apply(void *ctx, const char *line, size_t len, char *rv)
+{
+	return scr_namespace_event(line, len, ctx, rv);
+}
+
+static void test_watch_namespaces(void **state)
+{
+	static const char *list =
+		"{\"kind\":\"NamespaceList\",\"metadata\":{\"resourceVersion\":\"7\"},\"items\":["
+		"{\"metadata\":{\"name\":\"a\",\"uid\":\"uid-a\"}},{\"metadata\":{\"name\":\"b\",\"uid\":\"uid-b\"}}]}";
+	static const char *events =
+		"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Namespace\",\"metadata\":"
+		"{\"name\":\"c\",\"uid\":\"uid-c\",\"resourceVersion\":\"8\"}}}\n"
+		"{\"type\":\"DELETED\",\"object\":{\"kind\":\"Namespace\",\"metadata\":"
+		"{\"name\":\"a\",\"uid\":\"uid-a\",\"resourceVersion\":\"9\"}}}\n"
+		"{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Namespace\",\"metadata\":"
+		"{\"name\":\"b\",\"uid\":\"uid-b2\",\"resourceVersion\":\"10\"}}}\n"
+		"{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Namespace\",\"metadata\":"
+		"{\"resourceVersion\":\"15\"}}}\n";
+	struct scr_meta_ctx c;
+	struct scr_cache k;
+	struct scr_watch w;
+	struct scr_meta_stats st;
+	struct hc_batch m;
+	char cont[SCR_CONT_MAX];
+
+	(void)state;
+	assert_int_equal(scr_meta_ctx_init(&c), 0);
+	assert_int_equal(scr_cache_init(&k), 0);
+	assert_int_equal(hc_batch_init(&m), 0);
+	scr_watch_init(&w, "namespace", ns_apply, &c);
+	c.ns_cache = &k;
+	assert_int_equal(scr_meta_namespaces_parse(list, strlen(list), &c, &k.b, cont), 0);
+	assert_string_equal(c.list_rv, "7");
+	assert_int_equal(k.nlive, 2);
+	assert_int_equal(feed(&w, events, strlen(events), 5), 0);
+	assert_int_equal(w.events, 3);
+	assert_string_equal(w.rv, "15");
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(scr_cache_render(&k, &m, &st), 0);
+	assert_int_equal(st.namespaces, 2);
+	assert_int_equal(st.pods_running, 0);
+	assert_true(absent(&m, "namespace:a"));
+	assert_string_equal(label(&m, "namespace:b", HC_L_NAMESPACE_ID), "uid-b2");
+	assert_string_equal(label(&m, "namespace:c", HC_L_NAMESPACE_ID), "uid-c");
+	free(w.pending.p);
+	hc_batch_free(&m);
+	scr_cache_free(&k);
+	scr_meta_ctx_free(&c);
+}
+
+/* A node object for watch events: Ready or not, with one label. */
+static void node_obj(char *buf, size_t cap, const char *name, const char *ready,
+		     const char *ip, const char *rv)
+{
+	snprintf(buf, cap,
+		 "{\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\",\"resourceVersion\":\"%s\","
+		 "\"labels\":{\"zone\":\"z-%s\"}},\"status\":{\"addresses\":[{\"type\":\"InternalIP\","
+		 "\"address\":\"%s\"}],\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\"}],"
+		 "\"allocatable\":{\"cpu\":\"2\"}}}", name, rv, name, ip, ready);
+}
+
+struct node_ctx {
+	struct scr_nodelist *l;
+};
+
+static int node_apply(void *ctx, const char *line, size_t len, char *rv)
+{
+	struct node_ctx *nc = ctx;
+
+	return scr_node_event(line, len, NULL, nc->l, rv);
+}
+
+/* The node of that name in l, or NULL. */
+static const struct scr_node *node_named(const struct scr_nodelist *l, const char *name)
+{
+	for (uint32_t i = 0; i < l->n; i++)
+		if (strcmp(l->nodes[i].name, name) == 0)
+			return &l->nodes[i];
+	return NULL;
+}
+
+static void test_watch_nodes(void **state)
+{
+	struct scr_nodelist l;
+	struct node_ctx nc = { &l };
+	struct scr_watch w;
+	char obj[1024], ev[2048], body[65536], name[32], ip[32];
+	size_t o = 0;
+
+	(void)state;
+	scr_nodelist_init(&l);
+	scr_watch_init(&w, "node", node_apply, &nc);
+	/* events before any listing: the table must be listed first */
+	node_obj(obj, sizeof(obj), "n0", "True", "10.0.0.1", "5");
+	event(ev, sizeof(ev), "ADDED", obj);
+	assert_int_equal(scr_watch_feed(&w, ev, strlen(ev)), HC_ERR_PROTO);
+
+	/* a listing of n0..n2, one name twice (the first wins) */
+	o = (size_t)snprintf(body, sizeof(body), "{\"metadata\":{\"resourceVersion\":\"50\"},\"items\":[");
+	for (int i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "n%d", i);
+		snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+		node_obj(obj, sizeof(obj), name, "True", ip, "5");
+		o += (size_t)snprintf(body + o, sizeof(body) - o, "%s,", obj);
+	}
+	node_obj(obj, sizeof(obj), "n1", "True", "10.9.9.9", "5");
+	snprintf(body + o, sizeof(body) - o, "%s]}", obj);
+	assert_int_equal(scr_nodes_parse(body, strlen(body), NULL, &l), 0);
+	assert_string_equal(l.rv, "50");
+	assert_int_equal(l.n, 4);
+	assert_int_equal(scr_nodelist_index(&l), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(node_named(&l, "n1")->ip, "10.0.0.2");
+
+	/* added, made NotReady, deleted (the middle one: the last moves), a
+	 * deletion of an unknown node, a bookmark */
+	o = 0;
+	node_obj(obj, sizeof(obj), "n3", "True", "10.0.0.4", "51");
+	event(ev, sizeof(ev), "ADDED", obj);
+	o += (size_t)snprintf(body + o, sizeof(body) - o, "%s", ev);
+	node_obj(obj, sizeof(obj), "n2", "False", "10.0.0.3", "52");
+	event(ev, sizeof(ev), "MODIFIED", obj);
+	o += (size_t)snprintf(body + o, sizeof(body) - o, "%s", ev);
+	node_obj(obj, sizeof(obj), "n1", "True", "10.0.0.2", "53");
+	event(ev, sizeof(ev), "DELETED", obj);
+	o += (size_t)snprintf(body + o, sizeof(body) - o, "%s", ev);
+	node_obj(obj, sizeof(obj), "gone", "True", "10.0.0.9", "54");
+	event(ev, sizeof(ev), "DELETED", obj);
+	o += (size_t)snprintf(body + o, sizeof(body) - o, "%s", ev);
+	o += (size_t)snprintf(body + o, sizeof(body) - o,
+			      "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Node\",\"metadata\":"
+			      "{\"resourceVersion\":\"60\"}}}\n");
+	assert_int_equal(feed(&w, body, o, 11), 0);
+	assert_string_equal(w.rv, "60");
+	assert_int_equal(w.events, 4);
+	assert_int_equal(l.n, 3);
+	assert_null(node_named(&l, "n1"));
+	assert_int_equal(node_named(&l, "n2")->ready, 0);
+	assert_int_equal(node_named(&l, "n0")->ready, 1);
+	assert_string_equal(node_named(&l, "n3")->ip, "10.0.0.4");
+	assert_string_equal(scr_node_labels(&l, node_named(&l, "n3")), "zone:z-n3");
+	assert_int_equal(node_named(&l, "n3")->alloc[SCR_RES_CPU], 2000);
+
+	/* churn across array growth: the index stays right, strs stays bounded */
+	for (int i = 0; i < 20000; i++) {
+		snprintf(name, sizeof(name), "c%d", i % 300);
+		node_obj(obj, sizeof(obj), name, i % 3 ? "True" : "False", "10.1.1.1", "70");
+		event(ev, sizeof(ev), i % 5 == 4 ? "DELETED" : "MODIFIED", obj);
+		assert_int_equal(scr_watch_feed(&w, ev, strlen(ev)), 0);
+	}
+	for (int i = 19700; i < 20000; i++) {
+		const struct scr_node *n;
+
+		snprintf(name, sizeof(name), "c%d", i % 300);
+		n = node_named(&l, name);
+		if (i % 5 == 4)
+			assert_null(n);
+		else
+			assert_true(n != NULL && n->ready == (i % 3 != 0));
+	}
+	for (uint32_t i = 0; i < l.n; i++) {
+		uint32_t idx;
+
+		assert_int_equal(hc_map_get(&l.by_name, l.nodes[i].name, strlen(l.nodes[i].name),
+					    &idx), 0);
+		assert_int_equal(idx, i);
+	}
+	assert_int_equal(l.by_name.count, l.n);
+	assert_true(l.strs_len < 4 * l.strs_live + (1u << 20) + 64);
+	/* a node without a name is not an event */
+	assert_int_equal(scr_watch_feed(&w, "{\"type\":\"ADDED\",\"object\":{\"metadata\":{}}}\n", 42),
+			 HC_ERR_PARSE);
+	free(w.pending.p);
+	scr_nodelist_free(&l);
 }
 
 int main(void)
@@ -733,6 +951,8 @@ int main(void)
 		cmocka_unit_test(test_namespaces),
 		cmocka_unit_test(test_nodes_fixture),
 		cmocka_unit_test(test_watch_cache),
+		cmocka_unit_test(test_watch_namespaces),
+		cmocka_unit_test(test_watch_nodes),
 	};
 
 	hc_log_init("test_meta", HC_LOG_ERROR + 1);
