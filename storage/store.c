@@ -468,8 +468,10 @@ static void pack_str(msgpack_packer *pk, const char *str)
 }
 
 /*
- * Packs set `si` into s->sbuf; with long_only, only the long-ring metrics.
- * Returns the number of values packed.
+ * Packs set `si` into s->sbuf; with long_only, only the long-ring metrics,
+ * and nothing (an empty buffer) when it has none.  A short-ring entity with
+ * no values is still packed: its labels and times are recorded.  Returns
+ * the number of values packed.
  */
 static uint32_t pack_entity(struct store *s, const struct hc_batch *b,
 			    uint32_t si, int long_only)
@@ -482,7 +484,7 @@ static uint32_t pack_entity(struct store *s, const struct hc_batch *b,
 		if (!long_only || s->is_long[b->vals[set->vals_off + i].name])
 			n++;
 	msgpack_sbuffer_clear(&s->sbuf);
-	if (n == 0)
+	if (n == 0 && long_only)
 		return 0;
 	msgpack_packer_init(&pk, &s->sbuf, msgpack_sbuffer_write);
 	msgpack_pack_array(&pk, 5);
@@ -1010,18 +1012,6 @@ static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 					continue;
 				long_sets++;
 				long_vals += nv;
-			}
-			if (ring == STORE_SHORT && nv == 0) {
-				/* an entity with labels only: still record it */
-				msgpack_packer pk;
-
-				msgpack_packer_init(&pk, &s->sbuf, msgpack_sbuffer_write);
-				msgpack_pack_array(&pk, 5);
-				msgpack_pack_int64(&pk, b->sets[si].create_ms);
-				msgpack_pack_int64(&pk, b->sets[si].start_ms);
-				msgpack_pack_int64(&pk, b->sets[si].scrape_ms);
-				msgpack_pack_int64(&pk, s->setver[si]);
-				msgpack_pack_array(&pk, 0);
 			}
 			memcpy(key + TS_LEN + 1, b->sets[si].key, klen);
 			k.mv_data = key;
