@@ -70,12 +70,6 @@ static int copy_values(struct hc_batch *b, uint32_t s, const struct hc_batch *me
 	return 0;
 }
 
-/* Whether meta set ms has plain metric id (a table metric) among its values. */
-static int meta_has_value(const struct hc_batch *meta, uint32_t ms, uint32_t id)
-{
-	return hc_batch_value(meta, ms, id) != NULL;
-}
-
 /*
  * Rewrites set s's "labels" (metadata form "k:v,k:v") by the label options:
  * the separator, ignored keys, and labels stored on their own.
@@ -280,8 +274,8 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 			 * copy_values() appended are found by the scan below */
 			if (hc_batch_value(b, s, id) != NULL)
 				continue;
-			if (meta_has_value(meta, ms, id))
-				continue;
+			if (hc_batch_value(meta, ms, id) != NULL)
+				continue;   /* copied by copy_values() */
 			rc = hc_batch_add_int(b, s, id, 0);
 		}
 		if (rc == 0 && relabel)
