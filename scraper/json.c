@@ -625,3 +625,15 @@ const char *scr_labels_get(const struct scr_labels *l, const char *key)
 	}
 	return NULL;
 }
+
+int scr_json_str_eq(const struct scr_str *s, const char *lit)
+{
+	char tmp[512];
+	size_t n = strlen(lit);
+
+	if (!s->esc)
+		return s->len == n && memcmp(s->p, lit, n) == 0;
+	if ((size_t)s->len + 1 > sizeof(tmp))
+		return 0;
+	return scr_json_unescape(s, tmp, sizeof(tmp)) == n && memcmp(tmp, lit, n) == 0;
+}

@@ -70,6 +70,9 @@ void scr_json_skip(struct scr_json *j);
  */
 size_t scr_json_unescape(const struct scr_str *s, char *dst, size_t cap);
 
+/* Whether raw string s, its escapes decoded, equals lit (up to 511 bytes). */
+int scr_json_str_eq(const struct scr_str *s, const char *lit);
+
 /* Slow path of scr_json_get_i64(): fraction or exponent. */
 int scr_json_num_slow(struct scr_json *j, int64_t *out);
 /* Reads any JSON number as a double; 1 if it was a number. */

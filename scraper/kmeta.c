@@ -144,19 +144,6 @@ int scr_quantity_parse(const char *s, size_t len, int scale10, int64_t *out)
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-/* Whether a raw string equals lit (escapes decoded). */
-static int str_is(const struct scr_str *s, const char *lit)
-{
-	char tmp[256];
-	size_t n = strlen(lit);
-
-	if (!s->esc)
-		return s->len == n && memcmp(s->p, lit, n) == 0;
-	if ((size_t)s->len + 1 > sizeof(tmp))
-		return 0;
-	return scr_json_unescape(s, tmp, sizeof(tmp)) == n && memcmp(tmp, lit, n) == 0;
-}
-
 /* A raw string copied (unescaped) into an arena; NULL on ENOMEM. */
 static const char *arena_copy(struct hc_arena *a, const struct scr_str *s)
 {
@@ -848,7 +835,7 @@ static int emit_pod(struct scr_meta_ctx *c, struct hc_batch *meta, struct pod *p
 		n += scr_json_unescape(&p->name, key + n, sizeof(key) - n);
 		scr_cache_remove(c->cache, key, n);
 	}
-	if (deleted || !str_is(&p->phase, "Running"))
+	if (deleted || !scr_json_str_eq(&p->phase, "Running"))
 		return 0;
 	ns = arena_copy(&meta->arena, &p->ns);
 	name = arena_copy(&meta->arena, &p->name);
@@ -1316,9 +1303,9 @@ int scr_event_begin(const char *line, size_t len, const char *what, enum scr_ev 
 	}
 	if (!have_obj)
 		return HC_ERR_PARSE;
-	*type = str_is(&t, "ADDED") ? SCR_EV_ADDED : str_is(&t, "MODIFIED") ? SCR_EV_MODIFIED :
-		str_is(&t, "DELETED") ? SCR_EV_DELETED : str_is(&t, "BOOKMARK") ? SCR_EV_BOOKMARK :
-		str_is(&t, "ERROR") ? SCR_EV_ERROR : SCR_EV_OTHER;
+	*type = scr_json_str_eq(&t, "ADDED") ? SCR_EV_ADDED : scr_json_str_eq(&t, "MODIFIED") ? SCR_EV_MODIFIED :
+		scr_json_str_eq(&t, "DELETED") ? SCR_EV_DELETED : scr_json_str_eq(&t, "BOOKMARK") ? SCR_EV_BOOKMARK :
+		scr_json_str_eq(&t, "ERROR") ? SCR_EV_ERROR : SCR_EV_OTHER;
 	if (*type == SCR_EV_OTHER)
 		return 1;       /* an unknown type: skipped */
 	if (*type == SCR_EV_ERROR) {

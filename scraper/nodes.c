@@ -137,19 +137,6 @@ static int copy_str(const struct scr_str *s, char *dst, size_t cap)
 	return 0;
 }
 
-/* True when the raw string s, unescaped, equals lit. */
-static int str_eq(const struct scr_str *s, const char *lit)
-{
-	char tmp[512];
-	size_t n = strlen(lit);
-
-	if (!s->esc)
-		return s->len == n && memcmp(s->p, lit, n) == 0;
-	if ((size_t)s->len + 1 > sizeof(tmp))
-		return 0;
-	return scr_json_unescape(s, tmp, sizeof(tmp)) == n && memcmp(tmp, lit, n) == 0;
-}
-
 /* metadata: name, creationTimestamp, and the host_id annotation if asked. */
 static int read_metadata(struct scr_json *j, struct scr_node *n, const char *anno,
 			 int *name_ok, struct scr_nodelist *l)
@@ -220,11 +207,11 @@ static void read_addresses(struct scr_json *j, struct scr_node *n, int *have_hos
 		}
 		if (addr.len == 0)
 			continue;
-		if (str_eq(&type, "InternalIP") && !have_internal)
+		if (scr_json_str_eq(&type, "InternalIP") && !have_internal)
 			have_internal = copy_str(&addr, n->ip, sizeof(n->ip)) == 0;
-		else if (str_eq(&type, "ExternalIP") && !external[0])
+		else if (scr_json_str_eq(&type, "ExternalIP") && !external[0])
 			copy_str(&addr, external, sizeof(external));
-		else if (str_eq(&type, "Hostname") && !*have_host)
+		else if (scr_json_str_eq(&type, "Hostname") && !*have_host)
 			*have_host = copy_str(&addr, n->hostname, sizeof(n->hostname)) == 0;
 	}
 	if (!have_internal)
@@ -249,8 +236,8 @@ static void read_conditions(struct scr_json *j, struct scr_node *n)
 			else
 				scr_json_skip(j);
 		}
-		if (str_eq(&type, "Ready"))
-			n->ready = str_eq(&status, "True");
+		if (scr_json_str_eq(&type, "Ready"))
+			n->ready = scr_json_str_eq(&status, "True");
 	}
 }
 
