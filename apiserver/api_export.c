@@ -380,7 +380,7 @@ int api_export(struct http_request *req)
 	api_json_raw(&api_w.out, "[");
 	if (store_latest(c.txn, STORE_SHORT, &latest) == 0) {
 		c.ts_ms = latest.ts_ms;
-		store_entity_scan(c.txn, STORE_SHORT, latest.ts_ms, NULL,
+		store_entity_scan(c.txn, STORE_SHORT, latest.ts_ms, NULL, 0,
 				  api_export_one, &c);
 	}
 	store_read_end(c.txn);

@@ -356,10 +356,10 @@ static int api_do_list(struct store_txn *txn, const struct api_target *t,
 	if (store_latest(txn, STORE_SHORT, &latest) == 0) {
 		if (t->op == API_OP_ALLKEYS)
 			store_entity_scan(txn, STORE_SHORT, latest.ts_ms, NULL,
-					  api_key_one, &c);
+					  STORE_SCAN_NO_LABELS, api_key_one, &c);
 		else
 			store_entity_scan(txn, STORE_SHORT, latest.ts_ms, t->prefix,
-					  api_list_one, &c);
+					  STORE_SCAN_NO_LABELS, api_list_one, &c);
 	}
 	api_json_raw(&api_w.out, "]");
 	if (c.count == 0 && t->op == API_OP_LIST && t->key_len > 0 &&

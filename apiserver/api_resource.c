@@ -218,11 +218,19 @@ static int api_usage(const struct api_res_ctx *c, const struct store_entity *e,
 	return has_cpu && has_mem;
 }
 
-/* The "labels" label of a set ("k:v,..."), or an empty list. */
-static void api_set_labels(const struct store_entity *e, const char **s,
-			   uint32_t *len)
+/*
+ * The "labels" label of a set ("k:v,..."), or an empty list.  Scans read
+ * without labels (STORE_SCAN_NO_LABELS): they are looked up here, only for
+ * the node and pod sets, never for their containers.
+ */
+static void api_set_labels(struct store_txn *txn, const struct store_entity *e,
+			   const char **s, uint32_t *len)
 {
-	if (store_label_get(e->labels, e->nlabels, HC_L_LABELS, s, len) != 0) {
+	struct store_entity l = *e;
+
+	if (l.labels == NULL)
+		store_entity_labels(txn, &l);
+	if (store_label_get(l.labels, l.nlabels, HC_L_LABELS, s, len) != 0) {
 		*s = "";
 		*len = 0;
 	}
@@ -339,7 +347,7 @@ static int api_node_one(void *arg, const struct store_entity *e)
 
 	if (e->key_len <= 5 || memchr(name, '/', name_len) != NULL)
 		return 0;   /* a system container */
-	api_set_labels(e, &labels, &labels_len);
+	api_set_labels(c->txn, e, &labels, &labels_len);
 	if (c->t->op == API_RES_NODES &&
 	    !api_selected(c, NULL, 0, name, name_len, labels, labels_len))
 		return 0;
@@ -375,7 +383,7 @@ static int api_pod_gather(void *arg, const struct store_entity *e)
 	name = slash + 5;
 	if (memchr(name, '/', (size_t)(end - name)) != NULL)
 		return 0;   /* a container */
-	api_set_labels(e, &labels, &labels_len);
+	api_set_labels(c->txn, e, &labels, &labels_len);
 	if (!api_selected(c, key + 10, (size_t)(slash - key - 10), name,
 			  (size_t)(end - name), labels, labels_len))
 		return 0;
@@ -449,7 +457,8 @@ static int api_pod_containers(struct api_res_ctx *c, const char *key,
 		return 0;
 	memcpy(prefix, key, key_len);
 	memcpy(prefix + key_len, "/container:", sizeof("/container:"));
-	store_entity_scan(c->txn, STORE_SHORT, c->ts_ms, prefix, api_ctr_gather, c);
+	store_entity_scan(c->txn, STORE_SHORT, c->ts_ms, prefix,
+			  STORE_SCAN_NO_LABELS, api_ctr_gather, c);
 	ctr = vec->p;
 	for (uint32_t i = 0; i < vec->n; i++)
 		if (!ctr[i].ok)
@@ -493,7 +502,7 @@ static void api_pods_list(struct api_res_ctx *c)
 		else
 			snprintf(prefix, sizeof(prefix), "namespace:");
 		store_entity_scan(c->txn, STORE_SHORT, c->ts_ms, prefix,
-				  api_pod_gather, c);
+				  STORE_SCAN_NO_LABELS, api_pod_gather, c);
 	}
 	pods = vec->p;
 	if (c->t->ns_len == 0 && vec->n > 1)
@@ -528,7 +537,7 @@ static int api_pod_get(struct api_res_ctx *c)
 	p.name = c->t->name;
 	p.name_len = (uint32_t)c->t->name_len;
 	if (store_entity_get(c->txn, STORE_SHORT, c->ts_ms, key, (size_t)n, &e) == 0) {
-		api_set_labels(&e, &p.labels, &p.labels_len);
+		api_set_labels(c->txn, &e, &p.labels, &p.labels_len);
 	} else {
 		p.labels = "";
 		p.labels_len = 0;
@@ -660,7 +669,7 @@ int api_resource(struct http_request *req)
 		api_list_head(&c, "NodeMetricsList");
 		if (c.have_ids)
 			store_entity_scan(c.txn, STORE_SHORT, c.ts_ms, "node:",
-					  api_node_one, &c);
+					  STORE_SCAN_NO_LABELS, api_node_one, &c);
 		api_json_raw(c.b, "]}");
 		break;
 	case API_RES_NODE: {

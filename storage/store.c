@@ -1467,6 +1467,34 @@ static void mp_validated(struct hc_mp *m, const uint8_t *p)
 	m->end = (const uint8_t *)(uintptr_t)-1;
 }
 
+/* The entity's label set, from "labels" by key and version (store.h). */
+int store_entity_labels(struct store_txn *t, struct store_entity *e)
+{
+	size_t elen = e->key_len;
+	char buf[KEY_MAX];
+	MDB_val lk, lv;
+	struct hc_mp lm;
+	uint32_t n;
+
+	e->labels = NULL;
+	e->nlabels = 0;
+	if (e->labels_version == 0 || elen + 1 + TS_LEN > KEY_MAX - 1)
+		return HC_ERR_NOTFOUND;
+	memcpy(buf, e->key, elen);
+	buf[elen] = ' ';
+	ts_key(buf + elen + 1, e->labels_version);
+	lk.mv_data = buf;
+	lk.mv_size = elen + 1 + TS_LEN;
+	if (mdb_get(t->txn, t->s->dbi[DB_LABELS], &lk, &lv) != 0)
+		return HC_ERR_NOTFOUND;
+	hc_mp_init(&lm, lv.mv_data, lv.mv_size);
+	if (hc_mp_array(&lm, &n) != 0 || n % 2 != 0)
+		return HC_ERR_NOTFOUND;
+	e->nlabels = n / 2;
+	e->labels = lm.p;
+	return 0;
+}
+
 /*
  * Decodes the fixed part of a stored entity value; with want_labels, finds
  * its label set in "labels" (none when the version is 0 or was not found).
@@ -1474,7 +1502,6 @@ static void mp_validated(struct hc_mp *m, const uint8_t *p)
 static int decode_entity(struct store_txn *t, const MDB_val *k, const MDB_val *v,
 			 struct store_entity *e, int want_labels)
 {
-	int64_t version;
 	struct hc_mp m;
 	uint32_t n;
 
@@ -1487,31 +1514,12 @@ static int decode_entity(struct store_txn *t, const MDB_val *k, const MDB_val *v
 	if (hc_mp_array(&m, &n) || n < 5 || hc_mp_int(&m, &e->create_ms) ||
 	    hc_mp_int(&m, &e->start_ms) || hc_mp_int(&m, &e->scrape_ms))
 		return HC_ERR_PARSE;
-	if (hc_mp_int(&m, &version))
+	if (hc_mp_int(&m, &e->labels_version))
 		return HC_ERR_PARSE;
 	e->labels = NULL;
 	e->nlabels = 0;
-	if (want_labels && version != 0) {
-		size_t elen = e->key_len;
-		char buf[KEY_MAX];
-		MDB_val lk, lv;
-		struct hc_mp lm;
-
-		if (elen + 1 + TS_LEN <= KEY_MAX - 1) {
-			memcpy(buf, e->key, elen);
-			buf[elen] = ' ';
-			ts_key(buf + elen + 1, version);
-			lk.mv_data = buf;
-			lk.mv_size = elen + 1 + TS_LEN;
-			if (mdb_get(t->txn, t->s->dbi[DB_LABELS], &lk, &lv) == 0) {
-				hc_mp_init(&lm, lv.mv_data, lv.mv_size);
-				if (hc_mp_array(&lm, &n) == 0 && n % 2 == 0) {
-					e->nlabels = n / 2;
-					e->labels = lm.p;
-				}
-			}
-		}
-	}
+	if (want_labels)
+		store_entity_labels(t, e);
 	if (hc_mp_array(&m, &n) || n % 4)
 		return HC_ERR_PARSE;
 	e->nvals = n / 4;
@@ -1553,7 +1561,8 @@ int store_entity_get(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
 }
 
 int store_entity_scan(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
-		      const char *prefix, store_entity_fn fn, void *ctx)
+		      const char *prefix, unsigned flags, store_entity_fn fn,
+		      void *ctx)
 {
 	size_t plen = prefix ? strlen(prefix) : 0;
 	char buf[KEY_MAX];
@@ -1578,7 +1587,8 @@ int store_entity_scan(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
 		if (k.mv_size < TS_LEN + 1 + plen ||
 		    memcmp(k.mv_data, buf, TS_LEN + 1 + plen) != 0)
 			break;
-		if (decode_entity(t, &k, &v, &e, 1) != 0)
+		if (decode_entity(t, &k, &v, &e,
+				  !(flags & STORE_SCAN_NO_LABELS)) != 0)
 			continue;   /* corrupt value: skip, readers never fail whole */
 		ret = fn(ctx, &e);
 		if (ret != 0)
@@ -1964,7 +1974,7 @@ int store_load_batch(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
 	hc_batch_reset(b, ts_ms);
 	b->nodes_ok = info.nodes_ok;
 	b->nodes_failed = info.nodes_failed;
-	store_entity_scan(t, ring, ts_ms, NULL, load_entity, c);
+	store_entity_scan(t, ring, ts_ms, NULL, 0, load_entity, c);
 	rc = c->rc;
 	free(c);
 	return rc;

@@ -179,6 +179,7 @@ struct store_entity {
 	int64_t        create_ms, start_ms, scrape_ms;
 	const uint8_t *labels;       /* msgpack [k, v, ...], nlabels pairs */
 	uint32_t       nlabels;
+	int64_t        labels_version; /* key in "labels"; 0: the entity has none */
 	const uint8_t *vals;         /* msgpack quads (id, kind, value, labels) */
 	uint32_t       nvals;
 	const uint8_t *end;
@@ -191,11 +192,23 @@ int store_entity_get(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
 /*
  * Calls fn for each entity of batch ts_ms whose key starts with prefix
  * (NULL or "" = all), in key order, until fn returns non-zero (which is
- * then returned).  0 when all were visited.
+ * then returned).  0 when all were visited.  flags: STORE_SCAN_NO_LABELS
+ * leaves e->labels NULL, saving one "labels" lookup per entity for
+ * callers that read only keys or values (a list of names, a pod's
+ * containers).
  */
+#define STORE_SCAN_NO_LABELS 0x1u
 typedef int (*store_entity_fn)(void *ctx, const struct store_entity *e);
 int store_entity_scan(struct store_txn *t, enum store_ring ring, int64_t ts_ms,
-		      const char *prefix, store_entity_fn fn, void *ctx);
+		      const char *prefix, unsigned flags, store_entity_fn fn,
+		      void *ctx);
+
+/*
+ * Fills e->labels/nlabels of an entity read with STORE_SCAN_NO_LABELS (one
+ * "labels" lookup), for a caller that needs the labels of only some of the
+ * entities it scans.  0, or HC_ERR_NOTFOUND (e->labels stays NULL).
+ */
+int store_entity_labels(struct store_txn *t, struct store_entity *e);
 
 /* One value of an entity, as iterated by store_value_next(). */
 struct store_value {

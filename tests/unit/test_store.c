@@ -93,6 +93,34 @@ static int count_node(void *ctx, const struct store_entity *e)
 	return 0;
 }
 
+/* What a scan saw of the node sets' labels. */
+struct label_seen {
+	struct store_txn *txn;
+	int with, without, lazy;   /* labels given; none given; found on demand */
+};
+
+/* Counts node sets by whether the scan gave labels and whether a lazy
+ * store_entity_labels() finds the node name. */
+static int see_labels(void *ctx, const struct store_entity *e)
+{
+	struct label_seen *c = ctx;
+	struct store_entity l = *e;
+	const char *val;
+	uint32_t len;
+
+	if (memchr(e->key, '/', e->key_len) != NULL)
+		return 0;
+	if (e->labels != NULL)
+		c->with++;
+	else
+		c->without++;
+	if (store_entity_labels(c->txn, &l) == 0 &&
+	    store_label_get(l.labels, l.nlabels, HC_L_NODENAME, &val, &len) == 0 &&
+	    len == e->key_len - 5 && memcmp(val, e->key + 5, len) == 0)
+		c->lazy++;
+	return 0;
+}
+
 static void test_write_read(void **state)
 {
 	struct store *w, *r;
@@ -185,9 +213,23 @@ static void test_write_read(void **state)
 	assert_int_equal(store_series(t, "node:n0", 7, "no/such", NULL, 0, 0, 0, pts, 64, &n),
 			 HC_ERR_NOTFOUND);
 	/* scan by prefix */
-	assert_int_equal(store_entity_scan(t, STORE_SHORT, T0 + 9 * RES, "node:", count_node,
+	assert_int_equal(store_entity_scan(t, STORE_SHORT, T0 + 9 * RES, "node:", 0, count_node,
 					   &nodes), 0);
 	assert_int_equal(nodes, 3);
+	{
+		struct label_seen sl = { t, 0, 0, 0 };
+
+		assert_int_equal(store_entity_scan(t, STORE_SHORT, T0 + 9 * RES, "node:", 0,
+						   see_labels, &sl), 0);
+		assert_int_equal(sl.with, 3);
+		assert_int_equal(sl.lazy, 3);
+		memset(&sl, 0, sizeof(sl));
+		sl.txn = t;
+		assert_int_equal(store_entity_scan(t, STORE_SHORT, T0 + 9 * RES, "node:",
+						   STORE_SCAN_NO_LABELS, see_labels, &sl), 0);
+		assert_int_equal(sl.without, 3);
+		assert_int_equal(sl.lazy, 3);
+	}
 	/* a whole batch back */
 	{
 		struct hc_batch l;
