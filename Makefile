@@ -46,7 +46,7 @@ API_SO := $(B)/heapster-api.so
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test run stop bench clean
-all: $(BINS) $(API_SO) $(B)/heapster-api.conf.in $(B)/heapster-kore $(UNIT_BINS)
+all: $(BINS) $(API_SO) $(B)/heapster-api.conf.in $(B)/heapster-kore $(UNIT_BINS) $(B)/hc-load
 
 # Our own kore (Debian's cannot serve TLS under OpenSSL 3): a copy of the
 # sources Debian ships in /usr/share/kore, patched (apiserver/kore/), built
@@ -99,6 +99,11 @@ $(B)/heapster: $(LAUNCHER_SRC:%.c=$(B)/obj/%.o) $(B)/libhc.a
 $(B)/heapster-sim: $(SIM_SRC) $(wildcard tests/sim/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 $(OPT) -g -Wall -Wextra -Werror $(SANFLAGS) -o $@ $(SIM_SRC) -lssl -lcrypto -lm
+
+# The constant-rate load generator of make bench: one file, libc and libm.
+$(B)/hc-load: tests/load/hc-load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lm
 
 # The Kore application: its objects need Kore's feature flags, which change
 # struct http_request; it is never built with sanitizers (kore itself is not).
