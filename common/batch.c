@@ -23,6 +23,7 @@ struct hc_arena_block {
 void hc_arena_init(struct hc_arena *a, size_t block_size)
 {
 	a->head = NULL;
+	a->spare = NULL;
 	a->block_size = block_size ? block_size : 64 * 1024;
 }
 
@@ -34,9 +35,14 @@ void *hc_arena_alloc(struct hc_arena *a, size_t size)
 	if (blk == NULL || blk->size - blk->used < need) {
 		size_t bsize = need > a->block_size ? need : a->block_size;
 
-		blk = malloc(sizeof(*blk) + bsize);
-		if (blk == NULL)
-			return NULL;
+		if (bsize == a->block_size && a->spare != NULL) {
+			blk = a->spare;
+			a->spare = blk->next;
+		} else {
+			blk = malloc(sizeof(*blk) + bsize);
+			if (blk == NULL)
+				return NULL;
+		}
 		blk->size = bsize;
 		blk->used = 0;
 		blk->next = a->head;
@@ -62,25 +68,28 @@ void hc_arena_reset(struct hc_arena *a)
 {
 	struct hc_arena_block *blk, *next;
 
-	if (a->head == NULL)
-		return;
-	for (blk = a->head->next; blk != NULL; blk = next) {
+	for (blk = a->head; blk != NULL; blk = next) {
 		next = blk->next;
-		free(blk);
+		if (blk->size == a->block_size) {
+			blk->next = a->spare;
+			a->spare = blk;
+		} else {
+			free(blk);
+		}
 	}
-	a->head->next = NULL;
-	a->head->used = 0;
+	a->head = NULL;
 }
 
 void hc_arena_free(struct hc_arena *a)
 {
 	struct hc_arena_block *blk, *next;
 
-	for (blk = a->head; blk != NULL; blk = next) {
+	hc_arena_reset(a);
+	for (blk = a->spare; blk != NULL; blk = next) {
 		next = blk->next;
 		free(blk);
 	}
-	a->head = NULL;
+	a->spare = NULL;
 }
 
 /* ---- map ------------------------------------------------------------ */
@@ -366,6 +375,17 @@ int hc_batch_find(const struct hc_batch *b, const char *key, size_t len,
 	return hc_map_get(&b->set_index, key, len, idx);
 }
 
+int hc_batch_find_near(const struct hc_batch *b, const char *key, size_t len,
+		       uint32_t guess, uint32_t *idx)
+{
+	if (guess < b->nsets && b->sets[guess].key_len == len &&
+	    memcmp(b->sets[guess].key, key, len) == 0) {
+		*idx = guess;
+		return 0;
+	}
+	return hc_map_get(&b->set_index, key, len, idx);
+}
+
 int hc_batch_set(struct hc_batch *b, const char *key, size_t len,
 		 uint32_t *idx, int *created)
 {
@@ -390,6 +410,7 @@ int hc_batch_set(struct hc_batch *b, const char *key, size_t len,
 	s = &b->sets[b->nsets];
 	memset(s, 0, sizeof(*s));
 	s->key = k;
+	s->key_len = (uint32_t)len;
 	s->labels_off = b->nlabels;
 	*idx = b->nsets++;
 	if (created)

@@ -195,7 +195,7 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 	struct pod_copy pc = { .mpod = UINT32_MAX };
 	const char *last_pod = NULL, *last_ns = NULL, *ns_id = NULL;
 	size_t last_pod_len = 0;
-	uint32_t nsets, pod = 0, mpod = UINT32_MAX;
+	uint32_t nsets, pod = 0, mpod = UINT32_MAX, mpod_guess = 0, b_next = 0;
 	int rc;
 
 	if (meta == NULL || meta->nsets == 0)
@@ -210,6 +210,8 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		uint32_t s;
 		int created;
 
+		if (meta->sets[ms].type == HC_T_POD)
+			mpod_guess = ms;
 		if (meta->sets[ms].type != HC_T_POD_CONTAINER ||
 		    (c = strstr(key, "/container:")) == NULL)
 			continue;
@@ -218,9 +220,11 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		    memcmp(last_pod, key, last_pod_len) != 0) {
 			last_pod = key;
 			last_pod_len = (size_t)(c - key);
-			if (hc_batch_find(b, key, last_pod_len, &pod) != 0)
+			if (hc_batch_find_near(b, key, last_pod_len, b_next, &pod) != 0)
 				pod = UINT32_MAX;
-			if (hc_batch_find(meta, key, last_pod_len, &mpod) != 0)
+			else
+				b_next = pod + 1;
+			if (hc_batch_find_near(meta, key, last_pod_len, mpod_guess, &mpod) != 0)
 				mpod = UINT32_MAX;
 		}
 		if (pod == UINT32_MAX)
@@ -228,8 +232,11 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		rc = pod_copy_load(&pc, b, meta, mpod);
 		if (rc != 0)
 			return rc;
-		rc = hc_batch_set(b, key, strlen(key), &s, &created);
-		if (rc != 0)
+		/* the pod's containers usually follow it in b, in this order */
+		created = 0;
+		if (hc_batch_find_near(b, key, meta->sets[ms].key_len, b_next, &s) == 0)
+			b_next = s + 1;
+		else if ((rc = hc_batch_set(b, key, meta->sets[ms].key_len, &s, &created)) != 0)
 			return rc;
 		if (created) {
 			const struct hc_set *m = &meta->sets[ms];
@@ -284,6 +291,7 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 			return rc;
 	}
 	/* pods, and the namespace enricher for every set with a namespace */
+	mpod_guess = 0;
 	for (uint32_t s = 0; s < b->nsets; s++) {
 		const char *ns = hc_batch_get_label(b, s, HC_L_NAMESPACE_NAME);
 		char key[300];
@@ -291,7 +299,12 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		int n;
 
 		if (s < nsets && b->sets[s].type == HC_T_POD &&
-		    hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) == 0) {
+		    hc_batch_find_near(meta, b->sets[s].key, b->sets[s].key_len,
+				       mpod_guess, &ms) == 0) {
+			/* guess the next pod: the meta set after this pod's containers */
+			for (mpod_guess = ms + 1; mpod_guess < meta->nsets &&
+			     meta->sets[mpod_guess].type != HC_T_POD; mpod_guess++)
+				;
 			for (size_t i = 0; i < HC_ARRAY_LEN(pod_labels); i++) {
 				rc = copy_label(b, s, meta, ms, pod_labels[i], 1);
 				if (rc != 0)
@@ -361,7 +374,7 @@ int proc_enrich_nodes(struct hc_batch *b, const struct hc_batch *meta)
 		uint32_t ms;
 
 		if (b->sets[s].type != HC_T_NODE ||
-		    hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) != 0)
+		    hc_batch_find(meta, b->sets[s].key, b->sets[s].key_len, &ms) != 0)
 			continue;
 		rc = copy_label(b, s, meta, ms, HC_L_LABELS, 0);
 		if (rc != 0)
@@ -398,7 +411,7 @@ static int key_workload(void *ctx, const struct hc_batch *b, uint32_t s,
 	const char *kind, *name, *ns;
 	uint32_t ms;
 
-	if (hc_batch_find(meta, b->sets[s].key, strlen(b->sets[s].key), &ms) != 0)
+	if (hc_batch_find(meta, b->sets[s].key, b->sets[s].key_len, &ms) != 0)
 		return -1;
 	kind = hc_batch_get_label(meta, ms, HC_META_WORKLOAD_KIND);
 	name = hc_batch_get_label(meta, ms, HC_META_WORKLOAD_NAME);

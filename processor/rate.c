@@ -4,6 +4,13 @@
  * Entries live in one array indexed through a hash map keyed by the entity
  * key (the key string is the entry's own copy, one allocation per entity,
  * none per point).  Freed entries go to a free list and are reused.
+ *
+ * Entries are created in the order sets are first seen, and a node's sets
+ * come in the same order every resolution (the kubelet's summary order),
+ * whatever order the nodes come in.  So the entry after the one the
+ * previous set matched is tried first: a key comparison on memory read in
+ * order instead of a hash probe, a cache miss, per set.  A set whose key
+ * differs falls back to the map.
  */
 #include <errno.h>
 #include <math.h>
@@ -32,6 +39,7 @@ static const struct {
 
 struct proc_rate_entry {
 	char     *key;            /* NULL: free */
+	uint32_t  key_len;
 	uint32_t  seen;           /* generation last seen */
 	uint16_t  present;        /* bit i: prev[i] holds a sample */
 	int64_t   scrape_ms;
@@ -60,14 +68,26 @@ uint32_t proc_rates_size(const struct proc_rates *r)
 	return r->index.count;
 }
 
-/* Finds or creates the entry of `key`; *fresh says it was created. */
-static int entry_get(struct proc_rates *r, const char *key, uint32_t *idx,
-		     int *fresh)
+/*
+ * Finds or creates the entry of a set's key; *fresh says it was created.
+ * Tries entry `guess` first (see the top of the file).
+ */
+static int entry_get(struct proc_rates *r, const struct hc_set *set,
+		     uint32_t guess, uint32_t *idx, int *fresh)
 {
-	size_t len = strlen(key);
+	const char *key = set->key;
+	size_t len = set->key_len;
 	struct proc_rate_entry *e;
 	int rc;
 
+	if (guess < r->nentries) {
+		e = &r->entries[guess];
+		if (e->key != NULL && e->key_len == len && memcmp(e->key, key, len) == 0) {
+			*idx = guess;
+			*fresh = 0;
+			return 0;
+		}
+	}
 	if (hc_map_get(&r->index, key, len, idx) == 0) {
 		*fresh = 0;
 		return 0;
@@ -96,6 +116,7 @@ static int entry_get(struct proc_rates *r, const char *key, uint32_t *idx,
 	e->key = strdup(key);
 	if (e->key == NULL)
 		goto release_slot;
+	e->key_len = (uint32_t)len;
 	rc = hc_map_put(&r->index, e->key, len, *idx);
 	if (rc != 0) {
 		free(e->key);
@@ -118,7 +139,7 @@ static void expire(struct proc_rates *r)
 
 		if (e->key == NULL || r->generation - e->seen < PROC_RATE_EXPIRE)
 			continue;
-		hc_map_del(&r->index, e->key, strlen(e->key));
+		hc_map_del(&r->index, e->key, e->key_len);
 		free(e->key);
 		e->key = NULL;
 		r->free_list[r->nfree++] = i;
@@ -127,7 +148,7 @@ static void expire(struct proc_rates *r)
 
 int proc_rates_apply(struct proc_rates *r, struct hc_batch *b)
 {
-	uint32_t nsets = b->nsets;
+	uint32_t nsets = b->nsets, last = UINT32_MAX;
 	int rc;
 
 	rc = hc_batch_group(b);
@@ -160,9 +181,10 @@ int proc_rates_apply(struct proc_rates *r, struct hc_batch *b)
 		}
 		if (!any)
 			continue;
-		rc = entry_get(r, set->key, &idx, &fresh);
+		rc = entry_get(r, set, last + 1, &idx, &fresh);
 		if (rc != 0)
 			return rc;
+		last = idx;
 		e = &r->entries[idx];
 		e->seen = r->generation;
 		restarted = !fresh && e->start_ms != set->start_ms;

@@ -787,7 +787,7 @@ static int labels_version(struct store *s, MDB_txn *txn, const struct hc_batch *
 			  uint32_t si, int64_t *version)
 {
 	const struct hc_set *set = &b->sets[si];
-	size_t klen = strlen(set->key);
+	size_t klen = set->key_len;
 	char key[KEY_MAX];
 	struct lab_rec *r;
 	msgpack_packer pk;
@@ -998,7 +998,7 @@ static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 
 		for (uint32_t i = 0; i < b->nsets; i++) {
 			uint32_t si = s->order[i];
-			size_t klen = strlen(b->sets[si].key);
+			size_t klen = b->sets[si].key_len;
 			uint32_t nv;
 
 			if (TS_LEN + 1 + klen > KEY_MAX - 1) {

@@ -237,6 +237,62 @@ static void check_groups(struct hc_batch *b, int64_t (*shadow)[G_MAX], const int
 	}
 }
 
+/* hc_batch_find_near(): a right guess, a wrong one, none, and a miss. */
+static void test_batch_find_near(void **state)
+{
+	struct hc_batch b;
+	uint32_t s, idx;
+
+	(void)state;
+	assert_int_equal(hc_batch_init(&b), 0);
+	assert_int_equal(hc_batch_set(&b, "node:a", 6, &s, NULL), 0);
+	assert_int_equal(hc_batch_set(&b, "node:ab", 7, &s, NULL), 0);
+	assert_int_equal(hc_batch_set(&b, "node:b", 6, &s, NULL), 0);
+	assert_int_equal(hc_batch_find_near(&b, "node:ab", 7, 1, &idx), 0);
+	assert_int_equal(idx, 1);
+	/* a guess that is a prefix of the key, or the key a prefix of it */
+	assert_int_equal(hc_batch_find_near(&b, "node:ab", 7, 0, &idx), 0);
+	assert_int_equal(idx, 1);
+	assert_int_equal(hc_batch_find_near(&b, "node:a", 6, 1, &idx), 0);
+	assert_int_equal(idx, 0);
+	assert_int_equal(hc_batch_find_near(&b, "node:b", 6, UINT32_MAX, &idx), 0);
+	assert_int_equal(idx, 2);
+	assert_int_equal(hc_batch_find_near(&b, "node:c", 6, 2, &idx), HC_ERR_NOTFOUND);
+	hc_batch_free(&b);
+}
+
+/*
+ * A reset arena reuses its blocks: the same allocations after a reset get
+ * the same addresses back, and oversize blocks are freed (ASan checks the
+ * leak side).
+ */
+static void test_arena_reuse(void **state)
+{
+	struct hc_arena a;
+	char *first[3], *again[3];
+
+	(void)state;
+	hc_arena_init(&a, 1024);
+	for (int round = 0; round < 3; round++) {
+		char **p = round == 0 ? first : again;
+
+		for (int i = 0; i < 3; i++) {
+			p[i] = hc_arena_alloc(&a, 1000);   /* one block each */
+			assert_non_null(p[i]);
+			memset(p[i], 'x', 1000);
+		}
+		assert_non_null(hc_arena_alloc(&a, 5000));   /* oversize */
+		if (round > 0) {
+			/* the same three blocks, in some order */
+			for (int i = 0; i < 3; i++)
+				assert_true(again[i] == first[0] || again[i] == first[1] ||
+					    again[i] == first[2]);
+		}
+		hc_arena_reset(&a);
+	}
+	hc_arena_free(&a);
+}
+
 static void test_batch_group(void **state)
 {
 	static int64_t shadow[G_SETS][G_MAX];
@@ -301,6 +357,8 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_mpread),
 		cmocka_unit_test(test_batch_group),
+		cmocka_unit_test(test_batch_find_near),
+		cmocka_unit_test(test_arena_reuse),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);
 }

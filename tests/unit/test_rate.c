@@ -141,6 +141,62 @@ static void test_rates(void **state)
 	hc_batch_free(&b);
 }
 
+/*
+ * The rate state is found by key whatever order the sets come in: the
+ * second batch lists the same 50 containers in another order, with a new
+ * one in the middle, so the "entry after the last match" guess misses for
+ * many and hits for runs; every rate must still belong to its own key.
+ * Container i's counter grows by (i + 1) s of CPU in 10 s: (i + 1) * 100
+ * millicores.
+ */
+static void test_rates_any_order(void **state)
+{
+	struct proc_rates r;
+	struct hc_batch b;
+	char key[64];
+
+	(void)state;
+	assert_int_equal(proc_rates_init(&r), 0);
+	assert_int_equal(hc_batch_init(&b), 0);
+	step(&r, &b, T0);
+	for (int i = 0; i < 50; i++) {
+		snprintf(key, sizeof(key), "namespace:a/pod:p%d/container:c", i);
+		sample(&b, key, 1000000000LL * i, i, T0 - 500, T0 - 3600000);
+	}
+	assert_int_equal(proc_rates_apply(&r, &b), 0);
+	step(&r, &b, T0 + 10000);
+	/* runs of 5 in reverse run order: 45..49, 40..44, ..., 0..4 */
+	for (int run = 9; run >= 0; run--) {
+		for (int j = 0; j < 5; j++) {
+			int i = run * 5 + j;
+
+			snprintf(key, sizeof(key), "namespace:a/pod:p%d/container:c", i);
+			sample(&b, key, 1000000000LL * i + 1000000000LL * (i + 1), i + 7,
+			       T0 + 9500, T0 - 3600000);
+		}
+		if (run == 5)
+			sample(&b, "namespace:a/pod:new/container:c", 5, 0, T0 + 9500,
+			       T0 - 3600000);
+	}
+	assert_int_equal(proc_rates_apply(&r, &b), 0);
+	for (int i = 0; i < 50; i++) {
+		struct hc_value *v;
+
+		snprintf(key, sizeof(key), "namespace:a/pod:p%d/container:c", i);
+		v = get(&b, key, HC_M_CPU_USAGE_RATE);
+		assert_non_null(v);
+		assert_int_equal(v->v.i, (i + 1) * 100);
+		v = get(&b, key, HC_M_MEM_PAGE_FAULTS_RATE);
+		assert_non_null(v);
+		assert_true(v->v.f > 0.6999 && v->v.f < 0.7001);
+	}
+	/* started an hour ago, seen for the first time: no rate */
+	assert_null(get(&b, "namespace:a/pod:new/container:c", HC_M_CPU_USAGE_RATE));
+	assert_int_equal(proc_rates_size(&r), 51);
+	hc_batch_free(&b);
+	proc_rates_free(&r);
+}
+
 static void test_aggregation(void **state)
 {
 	struct hc_batch b;
@@ -212,6 +268,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_rates_any_order),
 		cmocka_unit_test(test_aggregation),
 	};
 	return cmocka_run_group_tests_name("rate", tests, NULL, NULL);
