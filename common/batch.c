@@ -338,9 +338,11 @@ void hc_batch_reset(struct hc_batch *b, int64_t ts_ms)
 	b->ts_ms = ts_ms;
 	b->nodes_ok = b->nodes_failed = 0;
 	b->nsets = b->nvals = b->nlabels = 0;
-	b->grouped = 0;
+	b->grouped = b->room_on;   /* room mode keeps it grouped as it fills */
 	b->grouped_n = 0;
 	b->added = 0;
+	b->nholes = 0;
+	b->last_run = HC_HOLE;
 	hc_map_clear(&b->set_index);
 	/* custom names point into the arena: drop them with it */
 	if (b->nnames > HC_M_COUNT)
@@ -520,14 +522,83 @@ int hc_batch_name(struct hc_batch *b, const char *name, size_t len,
 	return 0;
 }
 
+void hc_batch_set_room(struct hc_batch *b, const uint8_t *room, size_t n)
+{
+	memset(b->room, 0, sizeof(b->room));
+	memcpy(b->room, room, n < sizeof(b->room) ? n : sizeof(b->room));
+	b->room_on = 1;
+}
+
+struct hc_value *hc_batch_last(struct hc_batch *b)
+{
+	return &b->vals[b->last_added];
+}
+
+/*
+ * Room mode, grouped batch: the slot for a new value of `set` that keeps
+ * the batch grouped (its run's room, the end of the last run, or a new run
+ * at the end after the last run's room), or HC_HOLE when the set has
+ * outgrown its room.  -ENOMEM through *rc.
+ */
+static uint32_t room_slot(struct hc_batch *b, uint32_t set, int *rc)
+{
+	struct hc_set *s = &b->sets[set];
+	uint32_t pad = 0, at;
+
+	*rc = 0;
+	if (s->vals_cap > 0) {
+		if (s->vals_n < s->vals_cap) {
+			b->nholes--;
+			return s->vals_off + s->vals_n++;
+		}
+		if (s->vals_off + s->vals_cap != b->nvals)
+			return HC_HOLE;
+	} else if (b->last_run != HC_HOLE) {
+		pad = b->room[b->sets[b->last_run].type];
+	}
+	*rc = grow((void **)&b->vals, &b->vals_cap, b->nvals + pad + 1,
+		   sizeof(*b->vals));
+	if (*rc != 0)
+		return HC_HOLE;
+	if (pad > 0) {
+		for (uint32_t i = b->nvals; i < b->nvals + pad; i++) {
+			memset(&b->vals[i], 0, sizeof(b->vals[i]));
+			b->vals[i].set = HC_HOLE;
+		}
+		b->sets[b->last_run].vals_cap += pad;
+		b->nvals += pad;
+		b->nholes += pad;
+	}
+	at = b->nvals++;
+	if (s->vals_cap == 0) {
+		s->vals_off = at;
+		b->last_run = set;
+	}
+	s->vals_n++;
+	s->vals_cap++;
+	return at;
+}
+
 struct hc_value *hc_batch_add(struct hc_batch *b, uint32_t set, uint32_t name)
 {
 	struct hc_value *v;
+	uint32_t at = HC_HOLE;
+	int rc;
 
-	if (grow((void **)&b->vals, &b->vals_cap, b->nvals + 1, sizeof(*b->vals)))
-		return NULL;
-	v = &b->vals[b->nvals++];
-	b->added++;
+	if (b->room_on && b->grouped) {
+		at = room_slot(b, set, &rc);
+		if (rc != 0)
+			return NULL;
+	}
+	if (at == HC_HOLE) {
+		if (grow((void **)&b->vals, &b->vals_cap, b->nvals + 1, sizeof(*b->vals)))
+			return NULL;
+		at = b->nvals++;
+		b->added++;
+		b->grouped = 0;
+	}
+	v = &b->vals[at];
+	b->last_added = at;
 	v->set = set;
 	v->name = name;
 	v->labels_off = 0;
@@ -535,7 +606,6 @@ struct hc_value *hc_batch_add(struct hc_batch *b, uint32_t set, uint32_t name)
 	v->kind = b->name_kinds[name];
 	v->type = name < HC_M_COUNT ? hc_metric_table[name].type : HC_FLOAT;
 	v->v.i = 0;
-	b->grouped = 0;
 	return v;
 }
 
@@ -703,6 +773,75 @@ static int group_merge(struct hc_batch *b, uint32_t g)
 	return 0;
 }
 
+/*
+ * Room mode: a stable counting sort that leaves holes out and gives every
+ * run its room again (a set outgrew its room, so the batch is ungrouped).
+ */
+static int group_with_room(struct hc_batch *b)
+{
+	struct hc_value *out, *tmp;
+	uint32_t *pos, off = 0, last = HC_HOLE;
+	int rc;
+
+	for (uint32_t s = 0; s < b->nsets; s++)
+		b->sets[s].vals_n = 0;
+	for (uint32_t i = 0; i < b->nvals; i++)
+		if (b->vals[i].set != HC_HOLE)
+			b->sets[b->vals[i].set].vals_n++;
+	rc = grow((void **)&b->scratch, &b->scratch_cap, b->nsets + 1,
+		  sizeof(*b->scratch));
+	if (rc != 0)
+		return rc;
+	pos = b->scratch;
+	for (uint32_t s = 0; s < b->nsets; s++) {
+		struct hc_set *set = &b->sets[s];
+
+		pos[s] = off;
+		set->vals_off = off;
+		set->vals_cap = 0;
+		if (set->vals_n == 0)
+			continue;
+		set->vals_cap = set->vals_n + b->room[set->type];
+		off += set->vals_cap;
+		last = s;
+	}
+	/* the last run needs no room: it grows at the end */
+	if (last != HC_HOLE) {
+		off -= b->sets[last].vals_cap - b->sets[last].vals_n;
+		b->sets[last].vals_cap = b->sets[last].vals_n;
+	}
+	rc = grow((void **)&b->vals_alt, &b->vals_alt_cap, off + 1, sizeof(*b->vals_alt));
+	if (rc != 0)
+		return rc;
+	out = b->vals_alt;
+	for (uint32_t s = 0; s < b->nsets; s++) {
+		const struct hc_set *set = &b->sets[s];
+
+		for (uint32_t i = set->vals_n; i < set->vals_cap; i++) {
+			memset(&out[set->vals_off + i], 0, sizeof(*out));
+			out[set->vals_off + i].set = HC_HOLE;
+		}
+	}
+	for (uint32_t i = 0; i < b->nvals; i++)
+		if (b->vals[i].set != HC_HOLE)
+			out[pos[b->vals[i].set]++] = b->vals[i];
+	b->nholes = off - (b->nvals - b->nholes);
+	b->nvals = off;
+	b->last_run = last;
+	tmp = b->vals;
+	b->vals = out;
+	b->vals_alt = tmp;
+	{
+		uint32_t c = b->vals_cap;
+
+		b->vals_cap = b->vals_alt_cap;
+		b->vals_alt_cap = c;
+	}
+	b->grouped = 1;
+	b->added = 0;
+	return 0;
+}
+
 int hc_batch_group(struct hc_batch *b)
 {
 	struct hc_value *sorted, *tmp;
@@ -711,6 +850,8 @@ int hc_batch_group(struct hc_batch *b)
 
 	if (b->grouped)
 		return 0;
+	if (b->room_on)
+		return group_with_room(b);
 	/* values dropped since (a caller rolled the batch back): start over */
 	if (b->grouped_n + b->added != b->nvals)
 		b->grouped_n = 0;

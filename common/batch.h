@@ -19,6 +19,15 @@
  * each set's vals_off/vals_n; lookups by set need a grouped batch, and any
  * later add ungroups it.  Runs are in no particular order.
  *
+ * Room (hc_batch_set_room(), the processor's batches): each run is
+ * followed by free slots, as many as its set's type asks for, so that
+ * values added to a set that already has values go into its run and the
+ * batch stays grouped; a set's first value starts a new run at the end.
+ * Only a set that outgrows its room ungroups the batch, and the next
+ * grouping (a counting sort) gives every run its room again.  Free slots
+ * are holes in vals[] (set == HC_HOLE): code that walks vals[] whole must
+ * skip them, and hc_batch_count() is the number of values.
+ *
  * Strings: keys and label values passed to the batch must outlive it; copy
  * transient strings with hc_batch_str() first.  Label keys are usually the
  * HC_L_* constants.  Pointers into the arrays (hc_batch_set_ptr(), the
@@ -95,13 +104,16 @@ struct hc_set {
 	uint32_t    labels_n;
 	uint32_t    vals_off;     /* range in batch->vals, after hc_batch_group() */
 	uint32_t    vals_n;
+	uint32_t    vals_cap;     /* run length with its room (room mode) */
 	int64_t     create_ms;    /* entity creation time, 0 if unknown */
 	int64_t     start_ms;     /* collection start time, 0 if unknown */
 	int64_t     scrape_ms;    /* time the source sampled the values */
 };
 
+#define HC_HOLE UINT32_MAX    /* hc_value.set of a free slot (room mode) */
+
 struct hc_value {
-	uint32_t set;             /* index in batch->sets */
+	uint32_t set;             /* index in batch->sets; HC_HOLE: a free slot */
 	uint32_t name;            /* index in batch->names; < HC_M_COUNT: table metric */
 	uint32_t labels_off;      /* extra labels of a labeled metric */
 	uint16_t labels_n;        /* 0: a plain metric */
@@ -130,8 +142,13 @@ struct hc_batch {
 	struct hc_map    set_index;    /* entity key -> set index */
 	struct hc_map    name_index;   /* every name -> name index */
 	int              grouped;
+	uint8_t          room[HC_T_CLUSTER + 1];  /* free slots per run, by set type */
+	int              room_on;      /* hc_batch_set_room() was called */
+	uint32_t         last_run;     /* set whose run ends vals[] (room mode) */
+	uint32_t         nholes;       /* free slots in vals[] */
 	uint32_t         grouped_n;    /* values grouped by the last hc_batch_group() */
 	uint32_t         added;        /* hc_batch_add() calls since */
+	uint32_t         last_added;   /* index of the value added last */
 	struct hc_value *vals_alt;     /* hc_batch_group()'s second buffer */
 	uint32_t         vals_alt_cap;
 	uint32_t        *scratch;      /* for hc_batch_group() */
@@ -197,6 +214,23 @@ int hc_batch_add_labeled(struct hc_batch *b, uint32_t set, uint32_t name,
 
 /* Groups values by set (stable).  0 or -ENOMEM. */
 int hc_batch_group(struct hc_batch *b);
+
+/*
+ * Turns room mode on (see the top of this file) with `room[t]` free slots
+ * after each run of a set of type t (HC_T_*, n entries, the rest 0); kept
+ * across resets, takes effect from the next reset.  Call it again to
+ * change the sizes.
+ */
+void hc_batch_set_room(struct hc_batch *b, const uint8_t *room, size_t n);
+
+/* The number of values (vals[] less its holes). */
+static inline uint32_t hc_batch_count(const struct hc_batch *b)
+{
+	return b->nvals - b->nholes;
+}
+
+/* The value the last hc_batch_add*() call added. */
+struct hc_value *hc_batch_last(struct hc_batch *b);
 
 /*
  * The unlabeled value of metric `name` in set `set` of a grouped batch, or

@@ -63,7 +63,7 @@ int hc_codec_encode(struct hc_batch *b, hc_write_fn fn, void *ctx)
 	msgpack_pack_uint8(&pk, HC_CODEC_VERSION);
 	msgpack_pack_int64(&pk, b->ts_ms);
 	msgpack_pack_uint32(&pk, b->nsets);
-	msgpack_pack_uint32(&pk, b->nvals);
+	msgpack_pack_uint32(&pk, hc_batch_count(b));
 	msgpack_pack_uint32(&pk, b->nodes_ok);
 	msgpack_pack_uint32(&pk, b->nodes_failed);
 
@@ -104,7 +104,7 @@ int hc_codec_encode(struct hc_batch *b, hc_write_fn fn, void *ctx)
 	msgpack_pack_array(&pk, 3);
 	msgpack_pack_uint8(&pk, OBJ_END);
 	msgpack_pack_uint32(&pk, b->nsets);
-	msgpack_pack_uint32(&pk, b->nvals);
+	msgpack_pack_uint32(&pk, hc_batch_count(b));
 	return e.rc;
 }
 
@@ -297,7 +297,7 @@ static int dec_set(struct hc_decoder *d, const msgpack_object_array *a)
 						  lbl, (uint16_t)n, type, iv, fv);
 			if (rc != 0)
 				return rc;
-			v = &d->b->vals[d->b->nvals - 1];
+			v = hc_batch_last(d->b);
 		}
 		v->kind = (uint8_t)kind;
 	}
@@ -325,7 +325,7 @@ static int dec_object(struct hc_decoder *d, const msgpack_object *o)
 		return dec_set(d, a);
 	case OBJ_END:
 		if (a->size != 3 || d->b->nsets != d->expect_sets ||
-		    d->b->nvals != d->expect_vals)
+		    hc_batch_count(d->b) != d->expect_vals)
 			return HC_ERR_PARSE;
 		d->state = 2;
 		return 0;

@@ -978,6 +978,8 @@ static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 	for (uint32_t i = 0; i < b->nvals; i++) {
 		uint32_t id;
 
+		if (b->vals[i].set == HC_HOLE)
+			continue;   /* a free slot of a batch with room (batch.h) */
 		if (s->idmap[b->vals[i].name] < 0) {
 			rc = name_store_id(s, txn, b, b->vals[i].name, &id);
 			if (rc != 0)
@@ -1023,7 +1025,7 @@ static int write_batch(struct store *s, MDB_txn *txn, struct hc_batch *b,
 				return rc;
 		}
 	}
-	rc = put_index(s, txn, STORE_SHORT, b, b->nsets, b->nvals);
+	rc = put_index(s, txn, STORE_SHORT, b, b->nsets, hc_batch_count(b));
 	if (rc == 0)
 		rc = put_index(s, txn, STORE_LONG, b, long_sets, long_vals);
 	if (rc != 0)
@@ -1924,7 +1926,7 @@ static int load_entity(void *arg, const struct store_entity *e)
 							  sv.v.i, sv.v.f);
 			if (rc != 0)
 				goto fail;
-			b->vals[b->nvals - 1].kind = sv.kind;
+			hc_batch_last(b)->kind = sv.kind;
 		} else {
 			struct hc_value *v = hc_batch_add(b, set, name);
 

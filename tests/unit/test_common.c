@@ -293,6 +293,93 @@ static void test_arena_reuse(void **state)
 	hc_arena_free(&a);
 }
 
+/* Checks every set's run: its values are the set's, in order of ids given. */
+static void check_runs(const struct hc_batch *b, const uint32_t *want_n)
+{
+	uint32_t holes = 0;
+
+	for (uint32_t s = 0; s < b->nsets; s++) {
+		const struct hc_set *set = &b->sets[s];
+
+		assert_int_equal(set->vals_n, want_n[s]);
+		assert_true(set->vals_cap >= set->vals_n);
+		for (uint32_t i = 0; i < set->vals_n; i++) {
+			assert_int_equal(b->vals[set->vals_off + i].set, s);
+			assert_int_equal(b->vals[set->vals_off + i].v.i, 100 * s + i);
+		}
+	}
+	for (uint32_t i = 0; i < b->nvals; i++)
+		holes += b->vals[i].set == HC_HOLE;
+	assert_int_equal(holes, b->nholes);
+}
+
+/*
+ * Room mode: decoding-order adds leave room after each run; adds into the
+ * room keep the batch grouped; a set that outgrows its room ungroups it
+ * and hc_batch_group() compacts and gives the room back.
+ */
+static void test_batch_room(void **state)
+{
+	static const uint8_t room[HC_T_CLUSTER + 1] = { [HC_T_NODE] = 2, [HC_T_POD] = 1 };
+	uint32_t want[3] = { 0 }, s;
+	struct hc_batch b;
+	const char *keys[3] = { "node:a", "namespace:n/pod:p", "node:b" };
+	const char *types[3] = { HC_TYPE_NODE, HC_TYPE_POD, HC_TYPE_NODE };
+
+	(void)state;
+	assert_int_equal(hc_batch_init(&b), 0);
+	hc_batch_set_room(&b, room, sizeof(room));
+	hc_batch_reset(&b, 1000);
+	assert_true(b.grouped);
+	for (uint32_t k = 0; k < 3; k++) {
+		assert_int_equal(hc_batch_set(&b, keys[k], strlen(keys[k]), &s, NULL), 0);
+		assert_int_equal(hc_batch_label(&b, s, HC_L_TYPE, types[k]), 0);
+		for (uint32_t i = 0; i < 2; i++)
+			assert_int_equal(hc_batch_add_int(&b, s, HC_M_MEM_USAGE, 100 * s + want[s]++), 0);
+	}
+	/* node:a 2 + 2 room, the pod 2 + 1 room, node:b last: no room */
+	assert_true(b.grouped);
+	assert_int_equal(b.nvals, 9);
+	assert_int_equal(b.nholes, 3);
+	assert_int_equal(hc_batch_count(&b), 6);
+	check_runs(&b, want);
+	/* into the room of node:a and the pod, and at the end for node:b */
+	assert_int_equal(hc_batch_add_int(&b, 0, HC_M_MEM_USAGE, 100 * 0 + want[0]++), 0);
+	assert_int_equal(hc_batch_add_int(&b, 1, HC_M_MEM_USAGE, 100 * 1 + want[1]++), 0);
+	assert_int_equal(hc_batch_add_int(&b, 2, HC_M_MEM_USAGE, 100 * 2 + want[2]++), 0);
+	assert_true(b.grouped);
+	assert_int_equal(b.nholes, 1);
+	assert_int_equal(b.nvals, 10);
+	check_runs(&b, want);
+	/* the pod outgrows its room: ungrouped until regrouped */
+	assert_int_equal(hc_batch_add_int(&b, 1, HC_M_MEM_USAGE, 100 * 1 + want[1]++), 0);
+	assert_false(b.grouped);
+	assert_int_equal(hc_batch_count(&b), 10);
+	assert_int_equal(hc_batch_group(&b), 0);
+	assert_true(b.grouped);
+	check_runs(&b, want);
+	assert_int_equal(hc_batch_count(&b), 10);
+	/* every run but the last got its room back: node:a 2, the pod 1 */
+	assert_int_equal(b.sets[0].vals_cap, want[0] + 2);
+	assert_int_equal(b.sets[1].vals_cap, want[1] + 1);
+	assert_int_equal(b.sets[2].vals_cap, want[2]);
+	assert_int_equal(b.nholes, 3);
+	assert_int_equal(hc_batch_add_int(&b, 1, HC_M_MEM_USAGE, 100 * 1 + want[1]++), 0);
+	assert_true(b.grouped);
+	check_runs(&b, want);
+	assert_int_equal(hc_batch_last(&b)->v.i, 100 * 1 + want[1] - 1);
+	/* a new set starts a run at the end, after node:b's room (none: last) */
+	assert_int_equal(hc_batch_set(&b, "cluster", 7, &s, NULL), 0);
+	assert_int_equal(hc_batch_add_int(&b, s, HC_M_MEM_USAGE, 100 * s), 0);
+	assert_true(b.grouped);
+	{
+		uint32_t want4[4] = { want[0], want[1], want[2], 1 };
+
+		check_runs(&b, want4);
+	}
+	hc_batch_free(&b);
+}
+
 static void test_batch_group(void **state)
 {
 	static int64_t shadow[G_SETS][G_MAX];
@@ -358,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_mpread),
 		cmocka_unit_test(test_batch_group),
 		cmocka_unit_test(test_batch_find_near),
+		cmocka_unit_test(test_batch_room),
 		cmocka_unit_test(test_arena_reuse),
 	};
 	return cmocka_run_group_tests_name("common", tests, NULL, NULL);

@@ -32,8 +32,11 @@
 
 #include <cmocka.h>
 
+#include <msgpack.h>
+
 #include "aggregate.h"
 #include "batch.h"
+#include "codec.h"
 #include "enrich.h"
 #include "hc.h"
 #include "json.h"
@@ -172,6 +175,9 @@ struct golden {
 	struct scr_nodelist nl;
 	struct scr_node     node;
 	struct hc_batch     meta0, meta1, b;
+	struct hc_batch     scr;        /* room mode: the scraper's batch */
+	int                 room;       /* process as the processor does: decoded
+					 * from the stream into a batch with room */
 	struct proc_rates   rates;
 	char               *expected;
 	size_t              expected_len;
@@ -214,7 +220,24 @@ static void run_batch(struct golden *g, const char *summary, int64_t ts, int64_t
 
 	hc_batch_reset(&g->b, ts);
 	g->node.now_ms = now;
-	assert_int_equal(scr_summary_parse(json, len, &g->node, &g->b), 0);
+	if (g->room) {
+		/* the processor's path: scraped, encoded, decoded with room */
+		struct hc_decoder d;
+		msgpack_sbuffer sb;
+
+		hc_batch_reset(&g->scr, ts);
+		assert_int_equal(scr_summary_parse(json, len, &g->node, &g->scr), 0);
+		msgpack_sbuffer_init(&sb);
+		assert_int_equal(hc_codec_encode(&g->scr, hc_codec_sbuffer_write, &sb), 0);
+		assert_int_equal(hc_decoder_init(&d, &g->b), 0);
+		assert_int_equal(hc_decoder_feed(&d, sb.data, sb.size), 0);
+		assert_int_equal(hc_decoder_finish(&d), 0);
+		hc_decoder_free(&d);
+		msgpack_sbuffer_destroy(&sb);
+		assert_true(g->b.grouped);   /* decoded in order: grouped, with room */
+	} else {
+		assert_int_equal(scr_summary_parse(json, len, &g->node, &g->b), 0);
+	}
 	free(json);            /* the batch must own everything it references */
 	assert_int_equal(proc_rates_apply(&g->rates, &g->b), 0);
 	assert_int_equal(proc_enrich_pods(&g->b, meta, NULL), 0);
@@ -231,14 +254,22 @@ static int is_rate(const char *name)
 	return n > 5 && strcmp(name + n - 5, "_rate") == 0;
 }
 
-/* Reads the scenario and runs both scrapes; g->b is the processed t1 batch. */
-static void golden_run(struct golden *g, const char *expected_name)
+/*
+ * Reads the scenario and runs both scrapes; g->b is the processed t1 batch.
+ * `room`: with the room the processor gives its batches (tiny, so that
+ * some sets outgrow it and regroup, and others fill it exactly).
+ */
+static void golden_run(struct golden *g, const char *expected_name, int room)
 {
+	static const uint8_t sizes[HC_T_CLUSTER + 1] = {
+		[HC_T_POD_CONTAINER] = 3, [HC_T_POD] = 1, [HC_T_NODE] = 40,
+	};
 	char ref[REF_MAX];
 	size_t len;
 	char *json;
 
 	memset(g, 0, sizeof(*g));
+	g->room = room;
 	snprintf(ref, sizeof(ref), "golden:%s", expected_name);
 	g->expected = load(ref, &g->expected_len);
 	assert_int_equal(scr_json_validate(g->expected, g->expected_len, NULL, NULL), 0);
@@ -255,10 +286,13 @@ static void golden_run(struct golden *g, const char *expected_name)
 
 	assert_int_equal(proc_rates_init(&g->rates), 0);
 	assert_int_equal(hc_batch_init(&g->b), 0);
+	assert_int_equal(hc_batch_init(&g->scr), 0);
+	if (room)
+		hc_batch_set_room(&g->b, sizes, sizeof(sizes));
 	run_batch(g, g->in.t0_summary, g->in.t0_batch_ms, g->in.t0_now_ms, &g->meta0);
 	/* the first batch has no previous point: no rate anywhere */
 	for (uint32_t v = 0; v < g->b.nvals; v++)
-		if (is_rate(g->b.names[g->b.vals[v].name]))
+		if (g->b.vals[v].set != HC_HOLE && is_rate(g->b.names[g->b.vals[v].name]))
 			fail_msg("t0: set %s has %s: the first batch has no rates",
 				 g->b.sets[g->b.vals[v].set].key, g->b.names[g->b.vals[v].name]);
 	run_batch(g, g->in.t1_summary, g->in.t1_batch_ms, g->in.t1_now_ms, &g->meta1);
@@ -268,6 +302,7 @@ static void golden_free(struct golden *g)
 {
 	proc_rates_free(&g->rates);
 	hc_batch_free(&g->b);
+	hc_batch_free(&g->scr);
 	hc_batch_free(&g->meta0);
 	hc_batch_free(&g->meta1);
 	scr_nodelist_free(&g->nl);
@@ -528,12 +563,12 @@ static int golden_compare(const struct hc_batch *b, const char *json, size_t len
 	return c.mismatches;
 }
 
-static void golden_check(const char *expected_name)
+static void golden_check(const char *expected_name, int room)
 {
 	struct golden g;
 	int n;
 
-	golden_run(&g, expected_name);
+	golden_run(&g, expected_name, room);
 	n = golden_compare(&g.b, g.expected, g.expected_len, 1, 0);
 	golden_free(&g);
 	if (n != 0)
@@ -549,7 +584,14 @@ static void golden_check(const char *expected_name)
 static void test_golden_135(void **state)
 {
 	(void)state;
-	golden_check("expected-1.35.json");
+	golden_check("expected-1.35.json", 0);
+}
+
+/* The same through the processor's path: decoded into a batch with room. */
+static void test_golden_135_room(void **state)
+{
+	(void)state;
+	golden_check("expected-1.35.json", 1);
 }
 
 /* metrics-server's kind summary: zero and missing fields, pods with no
@@ -557,7 +599,13 @@ static void test_golden_135(void **state)
 static void test_golden_kind(void **state)
 {
 	(void)state;
-	golden_check("expected-kind.json");
+	golden_check("expected-kind.json", 0);
+}
+
+static void test_golden_kind_room(void **state)
+{
+	(void)state;
+	golden_check("expected-kind.json", 1);
 }
 
 /* The comparison itself: wrong values, types, labels, absences and sets
@@ -584,7 +632,7 @@ static void test_golden_compare_detects(void **state)
 	struct golden g;
 
 	(void)state;
-	golden_run(&g, "expected-1.35.json");
+	golden_run(&g, "expected-1.35.json", 0);
 	assert_int_equal(golden_compare(&g.b, right, sizeof(right) - 1, 0, 0), 0);
 	assert_int_equal(golden_compare(&g.b, wrong, sizeof(wrong) - 1, 0, 1), 7);
 	/* strict: every other set and metric is unexpected */
@@ -596,7 +644,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden_135),
+		cmocka_unit_test(test_golden_135_room),
 		cmocka_unit_test(test_golden_kind),
+		cmocka_unit_test(test_golden_kind_room),
 		cmocka_unit_test(test_golden_compare_detects),
 	};
 
