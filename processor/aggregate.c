@@ -153,14 +153,24 @@ static int aggregate_pods(struct hc_batch *b, struct acc *a)
 		rc = -ENOMEM;
 		goto free_parent;
 	}
-	for (uint32_t s = 0; s < nsets; s++) {
+	for (uint32_t s = 0, last_pod = UINT32_MAX; s < nsets; s++) {
 		const char *key = b->sets[s].key, *c;
+		size_t plen;
 
 		parent[s] = UINT32_MAX;
+		if (b->sets[s].type == HC_T_POD)
+			last_pod = s;
 		if (strncmp(key, "namespace:", 10) != 0 ||
 		    (c = strstr(key, "/container:")) == NULL)
 			continue;
-		rc = parent_set(b, key, (size_t)(c - key), s, HC_TYPE_POD, &parent[s]);
+		plen = (size_t)(c - key);
+		/* a scraped pod's set comes just before its containers */
+		if (last_pod != UINT32_MAX && b->sets[last_pod].key_len == plen &&
+		    memcmp(b->sets[last_pod].key, key, plen) == 0) {
+			parent[s] = last_pod;
+			continue;
+		}
+		rc = parent_set(b, key, plen, s, HC_TYPE_POD, &parent[s]);
 		if (rc != 0)
 			goto free_parent;
 	}
@@ -234,15 +244,26 @@ const uint16_t proc_ns_metrics[6] = {
 	HC_M_CPU_LIMIT, HC_M_MEM_REQUEST, HC_M_MEM_LIMIT,
 };
 
+/* prefix + s into buf as a NUL-terminated key: its length, or -1. */
+static int key_cat(char *buf, size_t cap, const char *prefix, size_t plen,
+		   const char *s)
+{
+	size_t n = strlen(s);
+
+	if (plen + n >= cap)
+		return -1;
+	memcpy(buf, prefix, plen);
+	memcpy(buf + plen, s, n + 1);
+	return (int)(plen + n);
+}
+
 static int key_namespace(void *ctx, const struct hc_batch *b, uint32_t set,
 			 char *buf, size_t cap)
 {
 	(void)ctx;
 	const char *ns = hc_batch_get_label(b, set, HC_L_NAMESPACE_NAME);
 
-	if (ns == NULL)
-		return -1;
-	return snprintf(buf, cap, "namespace:%s", ns);
+	return ns == NULL ? -1 : key_cat(buf, cap, "namespace:", 10, ns);
 }
 
 static int key_cluster(void *ctx, const struct hc_batch *b, uint32_t set,
@@ -260,9 +281,7 @@ static int key_node(void *ctx, const struct hc_batch *b, uint32_t set,
 	(void)ctx;
 	const char *n = hc_batch_get_label(b, set, HC_L_NODENAME);
 
-	if (n == NULL)
-		return -1;
-	return snprintf(buf, cap, "node:%s", n);
+	return n == NULL ? -1 : key_cat(buf, cap, "node:", 5, n);
 }
 
 /*

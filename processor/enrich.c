@@ -403,33 +403,62 @@ int proc_enrich_nodes(struct hc_batch *b, const struct hc_batch *meta)
 	return 0;
 }
 
-/* Parent key of a pod: its workload from the metadata. */
+/* What key_workload() reads: the metadata, and where to look first. */
+struct wl_ctx {
+	const struct hc_batch *meta;
+	uint32_t               guess;   /* the metadata pod after the last found */
+};
+
+/*
+ * Parent key of a pod: its workload from the metadata.  Pods come in
+ * batch order, and in the metadata a pod's neighbours are usually the same
+ * as in the batch, so the pod after the last one found is tried first.
+ */
 static int key_workload(void *ctx, const struct hc_batch *b, uint32_t s,
 			char *buf, size_t cap)
 {
-	const struct hc_batch *meta = ctx;
+	struct wl_ctx *c = ctx;
+	const struct hc_batch *meta = c->meta;
 	const char *kind, *name, *ns;
+	size_t kl, nl, sl;
 	uint32_t ms;
 
-	if (hc_batch_find(meta, b->sets[s].key, b->sets[s].key_len, &ms) != 0)
+	if (hc_batch_find_near(meta, b->sets[s].key, b->sets[s].key_len, c->guess, &ms) != 0)
 		return -1;
+	for (c->guess = ms + 1; c->guess < meta->nsets &&
+	     meta->sets[c->guess].type != HC_T_POD; c->guess++)
+		;
 	kind = hc_batch_get_label(meta, ms, HC_META_WORKLOAD_KIND);
 	name = hc_batch_get_label(meta, ms, HC_META_WORKLOAD_NAME);
 	ns = hc_batch_get_label(b, s, HC_L_NAMESPACE_NAME);
 	if (kind == NULL || name == NULL || ns == NULL)
 		return -1;
-	return snprintf(buf, cap, "namespace:%s/%s:%s", ns, kind, name);
+	/* "namespace:" ns "/" kind ":" name */
+	sl = strlen(ns);
+	kl = strlen(kind);
+	nl = strlen(name);
+	if (10 + sl + 1 + kl + 1 + nl >= cap)
+		return -1;
+	memcpy(buf, "namespace:", 10);
+	memcpy(buf + 10, ns, sl);
+	buf[10 + sl] = '/';
+	memcpy(buf + 11 + sl, kind, kl);
+	buf[11 + sl + kl] = ':';
+	memcpy(buf + 12 + sl + kl, name, nl);
+	buf[12 + sl + kl + nl] = '\0';
+	return (int)(12 + sl + kl + nl);
 }
 
 int proc_aggregate_workloads(struct hc_batch *b, const struct hc_batch *meta)
 {
+	struct wl_ctx c = { meta, 0 };
 	uint32_t nsets = b->nsets;
 	int rc;
 
 	if (meta == NULL || meta->nsets == 0)
 		return 0;
 	/* the sums and the number of pods, appended in one run per workload */
-	rc = proc_sum_into(b, HC_TYPE_POD, key_workload, (void *)meta, NULL,
+	rc = proc_sum_into(b, HC_TYPE_POD, key_workload, &c, NULL,
 			   proc_ns_metrics, HC_ARRAY_LEN(proc_ns_metrics), 1,
 			   HC_M_POD_COUNT);
 	for (uint32_t w = nsets; rc == 0 && w < b->nsets; w++)
