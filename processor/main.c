@@ -90,12 +90,15 @@ struct proc_state {
  * (batch.h, room mode), so that rates, enrichers and sums append in place
  * and the batch never needs regrouping (a copy of every value, about 30 ms
  * per regrouping at 5,000 x 30).  The sizes are learned per set type from
- * the batch before: the most values any set of that type was given.  They
- * start from what the processors add to a batch of the summary API.
+ * the batch before: the most values any set of that type was given.  A
+ * batch that had no rates (the first) or no metadata yet only lets them
+ * grow: the next one will add more.  They start from what the processors
+ * add to a batch of the summary API with metadata (measured on the
+ * simulator's and the fixtures' batches).
  */
 static const uint8_t proc_room_start[HC_T_CLUSTER + 1] = {
-	[HC_T_POD_CONTAINER] = 16, [HC_T_POD] = 40, [HC_T_NODE] = 32,
-	[HC_T_SYS_CONTAINER] = 8,
+	[HC_T_POD_CONTAINER] = 10, [HC_T_POD] = 14, [HC_T_NODE] = 25,
+	[HC_T_SYS_CONTAINER] = 3,
 };
 
 /* Notes how many values each decoded set has.  0 or -ENOMEM. */
@@ -120,8 +123,11 @@ static int room_note(struct proc_state *p, struct hc_batch *b)
 	return 0;
 }
 
-/* Sizes the next batch's room by what this one's sets were given. */
-static int room_learn(struct proc_state *p, struct hc_batch *b)
+/*
+ * Sizes the next batch's room by what this one's sets were given; with
+ * `partial` (no rates or no metadata in this batch), only upwards.
+ */
+static int room_learn(struct proc_state *p, struct hc_batch *b, int partial)
 {
 	uint32_t need[HC_T_CLUSTER + 1] = { 0 };
 	uint8_t room[HC_T_CLUSTER + 1];
@@ -136,8 +142,11 @@ static int room_learn(struct proc_state *p, struct hc_batch *b)
 		if (set->type < HC_ARRAY_LEN(need) && added > need[set->type])
 			need[set->type] = added;
 	}
-	for (size_t t = 0; t < HC_ARRAY_LEN(room); t++)
+	for (size_t t = 0; t < HC_ARRAY_LEN(room); t++) {
+		if (partial && need[t] < b->room[t])
+			need[t] = b->room[t];
 		room[t] = need[t] > UINT8_MAX ? UINT8_MAX : (uint8_t)need[t];
+	}
 	hc_batch_set_room(b, room, sizeof(room));
 	return 0;
 }
@@ -363,6 +372,7 @@ static void process_batch(struct proc_state *ps_)
 
 	int64_t t_rates, t_enrich, t_agg, t_store;
 	int64_t c0 = hc_thread_cpu_us(), *cpu = ps_->last_cpu_us;
+	int partial = rates->last_batch_ms == 0 || meta == NULL;
 
 	rc = room_note(ps_, b);
 	if (rc == 0)
@@ -380,7 +390,7 @@ static void process_batch(struct proc_state *ps_)
 	if (rc == 0)
 		rc = proc_aggregate_workloads(b, meta);
 	if (rc == 0)
-		rc = room_learn(ps_, b);
+		rc = room_learn(ps_, b, partial);
 	t_agg = hc_mono_ms();
 	cpu[2] = hc_thread_cpu_us();
 	if (rc != 0) {
