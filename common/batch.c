@@ -444,7 +444,11 @@ int hc_batch_label(struct hc_batch *b, uint32_t set, const char *key,
 		s->type = hc_entity_type(value);
 
 	for (uint32_t i = 0; i < s->labels_n; i++) {
-		if (strcmp(b->labels[s->labels_off + i].key, key) == 0) {
+		const char *k = b->labels[s->labels_off + i].key;
+
+		/* keys are mostly the HC_L_* constants: pointers, then strings
+		 * whose first byte matches */
+		if (k == key || (k[0] == key[0] && strcmp(k, key) == 0)) {
 			b->labels[s->labels_off + i].value = value;
 			return 0;
 		}
@@ -482,7 +486,7 @@ const char *hc_batch_get_label(const struct hc_batch *b, uint32_t set,
 		if (l[i].key == key)
 			return l[i].value;
 	for (uint32_t i = 0; i < s->labels_n; i++)
-		if (strcmp(l[i].key, key) == 0)
+		if (l[i].key[0] == key[0] && strcmp(l[i].key, key) == 0)
 			return l[i].value;
 	return NULL;
 }
