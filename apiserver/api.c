@@ -16,7 +16,11 @@
  *
  * Responses are built in one kore_buf per worker, reset per request (Kore
  * copies the body into its send queue), with a tiny JSON writer that
- * escapes strings in fixed chunks and formats numbers by hand.
+ * escapes strings in fixed chunks and formats numbers by hand.  The
+ * per-worker caches of api.h live here too: the newest batch's derived
+ * values (api_batch_get) and the glue to the response cache (api_cached,
+ * api_cache_keep, api_rings_tag), both emptied when the store is opened
+ * again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,6 +39,15 @@
 #define API_PTS_INIT     1024
 #define API_NAMES_INIT   128
 #define API_REOPEN_MS    1000
+/*
+ * Response cache: slots by key hash (a new entry replaces the one in its
+ * slot), bodies up to API_CACHE_BODY_MAX (a series of 60 points is about
+ * 3 KiB; node lists and exports are not worth keeping), at most
+ * API_CACHE_BYTES of keys and bodies per worker.
+ */
+#define API_CACHE_SLOTS    1024
+#define API_CACHE_BODY_MAX (32 * 1024)
+#define API_CACHE_BYTES    (8u << 20)
 
 /*
  * What LMDB needs beyond Kore's worker filter (PLATFORM.md, seccomp_tracing),
@@ -80,6 +93,9 @@ static int api_store_ensure(void)
 		api_w.store = NULL;
 		return rc;
 	}
+	/* another environment: nothing cached from the old one holds */
+	memset(&api_w.batch, 0, sizeof(api_w.batch));
+	api_cache_clear(&api_w.cache);
 	hc_info("store %s open", api_w.store_path);
 	return 0;
 }
@@ -91,6 +107,8 @@ void kore_worker_configure(void)
 {
 	hc_log_init("heapster-api", HC_LOG_INFO);
 	kore_buf_init(&api_w.out, API_OUT_INIT);
+	api_cache_init(&api_w.cache, API_CACHE_SLOTS, API_CACHE_BODY_MAX,
+		       API_CACHE_BYTES);
 	api_w.allowed_users = getenv("HEAPSTER_ALLOWED_USERS");
 	api_w.store_path = getenv("HEAPSTER_STORE");
 	if (api_w.store_path == NULL || api_w.store_path[0] == '\0') {
@@ -120,6 +138,7 @@ void kore_worker_teardown(void)
 		api_w.vec[i].p = NULL;
 		api_w.vec[i].n = api_w.vec[i].cap = 0;
 	}
+	api_cache_free(&api_w.cache);
 }
 
 int api_txn_open(struct store_txn **txn, int *status, const char **why)
@@ -159,6 +178,123 @@ int api_txn_begin(struct http_request *req, struct store_txn **txn)
 	if (rc != 0)
 		api_error(req, status, why);
 	return rc;
+}
+
+/* ---- the newest batch -------------------------------------------------- */
+
+/*
+ * The batch before ts_ms in the short ring.  The store walks forward
+ * only, so probe backwards with a doubling step until a batch older than
+ * ts_ms shows up, then walk forward from it: a handful of cursor seeks
+ * whatever the ring holds.  0, or HC_ERR_NOTFOUND when ts_ms is the only
+ * batch.
+ */
+static int api_prev_batch(struct store_txn *txn, int64_t ts_ms, int64_t *prev)
+{
+	struct store_batch_info info, next;
+	int64_t step = 1000;
+	int rc;
+
+	for (;;) {
+		int64_t after = ts_ms - step;
+
+		rc = store_next_batch(txn, STORE_SHORT, after < 0 ? -1 : after, &info);
+		if (rc != 0)
+			return rc;
+		if (info.ts_ms < ts_ms)
+			break;
+		if (after < 0)
+			return HC_ERR_NOTFOUND;
+		step *= 2;
+	}
+	while (store_next_batch(txn, STORE_SHORT, info.ts_ms, &next) == 0 &&
+	       next.ts_ms < ts_ms)
+		info = next;
+	*prev = info.ts_ms;
+	return 0;
+}
+
+/*
+ * Caching by the newest batch time is exact for the ids (names are added
+ * in the transaction that stores the batch using them) and for the batch
+ * before it (batches are appended only after the newest, so while the
+ * newest stays the same, none appears between them).  One case differs
+ * from a fresh lookup: when the writer, short of room in a full map, drops
+ * that previous batch before it stores the next one, the cached window
+ * stays the interval the newest batch's rates cover, where a lookup would
+ * find no previous batch and say 0.  No data of the dropped batch is read.
+ */
+int api_batch_get(struct store_txn *txn, const struct api_batch **out)
+{
+	struct api_batch *b = &api_w.batch;
+	struct store_batch_info latest;
+	int64_t prev;
+	int rc;
+
+	*out = b;
+	rc = store_latest(txn, STORE_SHORT, &latest);
+	if (rc != 0) {
+		memset(b, 0, sizeof(*b));
+		return rc;
+	}
+	if (latest.ts_ms == b->ts_ms && b->ts_ms != 0)
+		return 0;
+	memset(b, 0, sizeof(*b));
+	if (api_prev_batch(txn, latest.ts_ms, &prev) == 0)
+		b->window_ns = (latest.ts_ms - prev) * 1000000;
+	b->have_ids =
+		store_name_id(txn, "cpu/usage_rate", 14, &b->id_cpu) == 0 &&
+		store_name_id(txn, "memory/working_set", 18, &b->id_mem) == 0;
+	b->ts_json[0] = '"';
+	b->ts_json_len = (uint32_t)api_fmt_time(latest.ts_ms, b->ts_json + 1);
+	if (b->ts_json_len == 0)
+		b->ts_json_len = (uint32_t)hc_time_format(latest.ts_ms, b->ts_json + 1);
+	b->ts_json[++b->ts_json_len] = '"';
+	b->ts_json_len++;
+	b->window_len = (uint32_t)api_fmt_go_duration(b->window_ns, b->window);
+	/* last: a failure above leaves no half-filled entry behind */
+	b->ts_ms = latest.ts_ms;
+	return 0;
+}
+
+int api_rings_tag(struct store_txn *txn, int64_t tag[API_CACHE_TAGS])
+{
+	for (int ring = STORE_SHORT; ring <= STORE_LONG; ring++) {
+		int rc = store_ring_bounds(txn, (enum store_ring)ring, &tag[2 * ring],
+					   &tag[2 * ring + 1]);
+
+		if (rc == HC_ERR_NOTFOUND)
+			tag[2 * ring] = tag[2 * ring + 1] = 0;
+		else if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---- response cache ---------------------------------------------------- */
+
+const struct api_cache_ent *api_cached(uint64_t h, const char *path,
+				       const char *query,
+				       const int64_t tag[API_CACHE_TAGS],
+				       int64_t now_ms)
+{
+	return api_cache_find(&api_w.cache, h, path, query, tag, now_ms);
+}
+
+void api_cache_keep(uint64_t h, const char *path, const char *query,
+		    const int64_t tag[API_CACHE_TAGS], const struct kore_buf *body,
+		    uint32_t now_off)
+{
+	/* too large or no memory: the answer is just not kept */
+	(void)api_cache_put(&api_w.cache, h, path, query, tag, body->data,
+			    body->offset, now_off);
+}
+
+void api_cache_reply(struct http_request *req, const struct api_cache_ent *e)
+{
+	api_metrics_count(req, 200);
+	http_response_header(req, "content-type", "application/json");
+	http_response(req, 200, e->body, e->body_len);
 }
 
 /* Resets the response buffer, shrinking it after an unusually large answer. */
@@ -251,29 +387,31 @@ int api_vec_reserve(struct api_vec *v, uint32_t n, size_t size)
  * appends cost O(n^2) copying: a 1.5 MB pod list took minutes.  Growing
  * by doubling first keeps appends amortized O(1).
  */
-void api_buf_append(struct kore_buf *b, const void *data, size_t len)
+void api_buf_grow(struct kore_buf *b, size_t len)
 {
-	if (b->offset + len > b->length) {
-		size_t n = b->length ? b->length : API_OUT_INIT;
+	size_t n = b->length ? b->length : API_OUT_INIT;
 
-		while (n < b->offset + len)
-			n *= 2;
-		b->data = kore_realloc(b->data, n);
-		b->length = n;
-	}
-	kore_buf_append(b, data, len);
-}
-
-void api_json_raw(struct kore_buf *b, const char *s)
-{
-	api_buf_append(b, s, strlen(s));
+	if (b->offset + len < len)
+		fatal("api_buf_grow: overflow");
+	while (n < b->offset + len)
+		n *= 2;
+	b->data = kore_realloc(b->data, n);   /* fatal() when out of memory */
+	b->length = n;
 }
 
 void api_json_str(struct kore_buf *b, const char *s, size_t len)
 {
 	char chunk[6 * 64];
+	size_t plain = 0;
 
+	/* names and label values rarely need escaping: copy that part as is */
+	while (plain < len && (unsigned char)s[plain] >= 0x20 &&
+	       s[plain] != '"' && s[plain] != '\\')
+		plain++;
 	api_buf_append(b, "\"", 1);
+	api_buf_append(b, s, plain);
+	s += plain;
+	len -= plain;
 	while (len > 0) {
 		size_t n = len < 64 ? len : 64;
 

@@ -13,6 +13,13 @@
  *   PODLIST  SERIES for several pods, {"items":[...]} in list order;
  *   ALLKEYS  every entity key of the newest batch.
  *
+ * A 200 answer is kept in the worker's response cache (api.h) under the
+ * oldest and newest batch times of both rings, which is what every one of
+ * these operations reads (a series spans both rings), and a request with
+ * the same path and query is answered from it while they stay the same:
+ * a series of 60 points costs its 60 store lookups once per batch and
+ * worker, not per request.
+ *
  * Status codes: 400 for a malformed path or query (bad escape, time,
  * labels), 404 for an unknown route, entity, or metric, 414 for a path part
  * beyond our buffers, 503 when the store cannot be read.  Float points keep
@@ -242,13 +249,18 @@ static int api_do_podlist(struct store_txn *txn, const struct api_target *t,
 		const char *comma = strchr(p, ',');
 		size_t plen = comma ? (size_t)(comma - p) : strlen(p);
 		char key[API_KEY_MAX];
-		int klen;
+		size_t klen = t->key_len + 5 + plen;
 
+		/* namespace:NS/pod:P, without snprintf (one per listed pod) */
 		n = 0;
-		klen = snprintf(key, sizeof(key), "%s/pod:%.*s", t->key, (int)plen, p);
-		if (klen > 0 && (size_t)klen < sizeof(key) &&
-		    api_series(txn, key, (size_t)klen, metric, q, &n) != 0)
-			n = 0;
+		if (klen < sizeof(key)) {
+			memcpy(key, t->key, t->key_len);
+			memcpy(key + t->key_len, "/pod:", 5);
+			memcpy(key + t->key_len + 5, p, plen);
+			key[klen] = '\0';
+			if (api_series(txn, key, klen, metric, q, &n) != 0)
+				n = 0;
+		}
 		if (!first)
 			api_json_raw(&api_w.out, ",");
 		first = 0;
@@ -370,39 +382,71 @@ static int api_do_list(struct store_txn *txn, const struct api_target *t,
 	return 200;
 }
 
+/*
+ * Answers a request the handler refused before reading the store, ending
+ * the transaction it may have begun (txn NULL: none).
+ */
+static int api_model_refuse(struct http_request *req, struct store_txn *txn,
+			    int status, const char *msg)
+{
+	if (txn != NULL)
+		store_read_end(txn);
+	api_error(req, status, msg);
+	return KORE_RESULT_OK;
+}
+
+/*
+ * Every answer is cached (api.h) under the rings' oldest and newest batch
+ * times, looked up before the path is even parsed: only a 200 is kept,
+ * so a hit is a path and query that parse.  The transaction begins first
+ * (the tag must describe the snapshot the answer comes from), but a store
+ * that cannot be read still lets a malformed request get its 400.
+ */
 int api_model(struct http_request *req)
 {
 	const size_t plen = sizeof(API_MODEL_PREFIX) - 1;
+	const struct api_cache_ent *hit;
 	struct api_target t;
 	struct api_query q;
-	struct store_txn *txn;
+	struct store_txn *txn = NULL;
+	int64_t tag[API_CACHE_TAGS];
+	uint64_t h = 0;
 	char why[API_KEY_MAX + API_METRIC_MAX + 64];
+	const char *why_503 = NULL;
 	size_t len = strlen(req->path);
-	int status, rc;
+	int status, rc, tagged = 0;
 
 	if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD) {
 		api_error(req, 405, "only GET is served");
 		return KORE_RESULT_OK;
 	}
-	if (len < plen || memcmp(req->path, API_MODEL_PREFIX, plen) != 0) {
-		api_error(req, 404, "no such route");
-		return KORE_RESULT_OK;
+	if (api_txn_open(&txn, &status, &why_503) != 0) {
+		txn = NULL;
+	} else if (api_rings_tag(txn, tag) == 0) {
+		tagged = 1;
+		h = api_cache_hash(req->path, req->query_string);
+		hit = api_cached(h, req->path, req->query_string, tag, 0);
+		if (hit != NULL) {
+			store_read_end(txn);
+			api_cache_reply(req, hit);
+			return KORE_RESULT_OK;
+		}
 	}
+	if (len < plen || memcmp(req->path, API_MODEL_PREFIX, plen) != 0)
+		return api_model_refuse(req, txn, 404, "no such route");
 	rc = api_model_parse(req->path + plen, len - plen, &t);
 	if (rc != 0) {
 		status = rc == HC_ERR_NOTFOUND ? 404 : rc == HC_ERR_TOOBIG ? 414 : 400;
-		api_error(req, status, status == 404 ? "no such route" :
-				       status == 414 ? "path part too long" :
-						       "malformed path");
-		return KORE_RESULT_OK;
+		return api_model_refuse(req, txn, status,
+					status == 404 ? "no such route" :
+					status == 414 ? "path part too long" :
+							"malformed path");
 	}
 	if ((t.op == API_OP_SERIES || t.op == API_OP_PODLIST) &&
-	    api_query_parse(req->query_string, &q, why, sizeof(why)) != 0) {
-		api_error(req, 400, why);
-		return KORE_RESULT_OK;
-	}
-	if (api_txn_begin(req, &txn) != 0)
-		return KORE_RESULT_OK;
+	    api_query_parse(req->query_string, &q, why, sizeof(why)) != 0)
+		return api_model_refuse(req, txn, 400, why);
+	if (txn == NULL)
+		return api_model_refuse(req, NULL, 503, why_503);
 	kore_buf_reset(&api_w.out);
 	why[0] = '\0';
 	switch (t.op) {
@@ -422,9 +466,13 @@ int api_model(struct http_request *req)
 		break;
 	}
 	store_read_end(txn);
-	if (status == 200)
-		api_reply(req, status);
-	else
+	if (status != 200) {
 		api_error(req, status, why);
+		return KORE_RESULT_OK;
+	}
+	if (tagged)
+		api_cache_keep(h, req->path, req->query_string, tag, &api_w.out,
+			       API_CACHE_NO_NOW);
+	api_reply(req, status);
 	return KORE_RESULT_OK;
 }

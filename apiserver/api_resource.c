@@ -28,6 +28,11 @@
  * for a bad selector, 405 for a method other than GET, 503 when the store
  * cannot be read.
  *
+ * The newest batch's time, window and metric ids come from the worker's
+ * cache of them (api_batch_get), and a NodeMetrics or PodMetrics answered
+ * once is served from the response cache (api.h) while the newest batch
+ * stays the same, its creationTimestamp rewritten.
+ *
  * Lists are written while the read transaction is open (names point into
  * the map).  Pods are gathered first, so the all-namespaces list comes out
  * sorted by namespace then name (key order differs when one namespace
@@ -98,9 +103,10 @@ struct api_res_ctx {
 	const struct api_res_target *t;
 	struct kore_buf             *b;
 	struct api_selector          lsel, fsel;
-	int64_t                      ts_ms;      /* newest batch; 0: none */
-	int64_t                      window_ns;
+	const struct api_batch      *batch;      /* newest batch (api_batch_get) */
+	int64_t                      ts_ms;      /* its time; 0: none */
 	int64_t                      now_ms;
+	uint32_t                     now_off;    /* creationTimestamp's text in b */
 	uint32_t                     id_cpu, id_mem;
 	int                          have_ids;
 	uint32_t                     count;      /* items written */
@@ -158,38 +164,6 @@ static void api_res_not_found(struct http_request *req,
 }
 
 /* ---- reading ----------------------------------------------------------- */
-
-/*
- * The batch before ts_ms in the short ring.  The store walks forward
- * only, so probe backwards with a doubling step until a batch older than
- * ts_ms shows up, then walk forward from it: a handful of cursor seeks
- * whatever the ring holds.  0, or HC_ERR_NOTFOUND when ts_ms is the only
- * batch.
- */
-static int api_prev_batch(struct store_txn *txn, int64_t ts_ms, int64_t *prev)
-{
-	struct store_batch_info info, next;
-	int64_t step = 1000;
-	int rc;
-
-	for (;;) {
-		int64_t after = ts_ms - step;
-
-		rc = store_next_batch(txn, STORE_SHORT, after < 0 ? -1 : after, &info);
-		if (rc != 0)
-			return rc;
-		if (info.ts_ms < ts_ms)
-			break;
-		if (after < 0)
-			return HC_ERR_NOTFOUND;
-		step *= 2;
-	}
-	while (store_next_batch(txn, STORE_SHORT, info.ts_ms, &next) == 0 &&
-	       next.ts_ms < ts_ms)
-		info = next;
-	*prev = info.ts_ms;
-	return 0;
-}
 
 /* Nanocores and working-set bytes of an entity: 1 when it has both. */
 static int api_usage(const struct api_res_ctx *c, const struct store_entity *e,
@@ -291,7 +265,6 @@ static void api_object_head(struct api_res_ctx *c, const char *kind,
 	struct kore_buf *b = c->b;
 	const char *k, *v;
 	size_t kl, vl, pos = 0;
-	char dur[32];
 	int first = 1;
 
 	if (kind != NULL) {
@@ -309,6 +282,7 @@ static void api_object_head(struct api_res_ctx *c, const char *kind,
 		api_json_str(b, ns, ns_len);
 	}
 	api_json_raw(b, ",\"creationTimestamp\":");
+	c->now_off = (uint32_t)b->offset + 1;   /* past the quote */
 	api_json_time(b, c->now_ms);
 	while (api_klabels_next(labels, labels_len, &pos, &k, &kl, &v, &vl) == 1) {
 		api_json_raw(b, first ? ",\"labels\":{" : ",");
@@ -319,9 +293,9 @@ static void api_object_head(struct api_res_ctx *c, const char *kind,
 	}
 	api_json_raw(b, first ? "}" : "}}");
 	api_json_raw(b, ",\"timestamp\":");
-	api_json_time(b, c->ts_ms);
+	api_buf_append(b, c->batch->ts_json, c->batch->ts_json_len);
 	api_json_raw(b, ",\"window\":\"");
-	api_buf_append(b, dur, api_fmt_go_duration(c->window_ns, dur));
+	api_buf_append(b, c->batch->window, c->batch->window_len);
 	api_json_raw(b, "\",");
 }
 
@@ -520,15 +494,21 @@ static void api_pods_list(struct api_res_ctx *c)
 /* One PodMetrics: 1 when written, 0 when the pod has no complete metrics. */
 static int api_pod_get(struct api_res_ctx *c)
 {
+	const struct api_res_target *t = c->t;
 	struct store_entity e;
 	struct api_pod p;
 	char key[API_KEY_MAX];
-	int n;
+	size_t n = 10 + t->ns_len + 5 + t->name_len;
 
-	n = snprintf(key, sizeof(key), "namespace:%s/pod:%s", c->t->ns, c->t->name);
-	if (n <= 0 || (size_t)n >= sizeof(key) || !c->have_ids)
+	/* namespace:NS/pod:P, without snprintf: this is the hot path */
+	if (n >= sizeof(key) || !c->have_ids)
 		return 0;
-	if (!api_pod_containers(c, key, (size_t)n))
+	memcpy(key, "namespace:", 10);
+	memcpy(key + 10, t->ns, t->ns_len);
+	memcpy(key + 10 + t->ns_len, "/pod:", 5);
+	memcpy(key + 15 + t->ns_len, t->name, t->name_len);
+	key[n] = '\0';
+	if (!api_pod_containers(c, key, n))
 		return 0;
 	p.key = key;
 	p.key_len = (uint32_t)n;
@@ -536,7 +516,7 @@ static int api_pod_get(struct api_res_ctx *c)
 	p.ns_len = (uint32_t)c->t->ns_len;
 	p.name = c->t->name;
 	p.name_len = (uint32_t)c->t->name_len;
-	if (store_entity_get(c->txn, STORE_SHORT, c->ts_ms, key, (size_t)n, &e) == 0) {
+	if (store_entity_get(c->txn, STORE_SHORT, c->ts_ms, key, n, &e) == 0) {
 		api_set_labels(c->txn, &e, &p.labels, &p.labels_len);
 	} else {
 		p.labels = "";
@@ -597,11 +577,11 @@ int api_resource(struct http_request *req)
 	char lbuf[API_ARG_MAX], fbuf[API_ARG_MAX];
 	struct api_res_target t;
 	struct api_res_ctx c;
-	struct store_batch_info latest;
+	int64_t tag[API_CACHE_TAGS] = { 0 };
+	uint64_t h = 0;
 	const char *why_503;
 	char why[256];
-	int64_t prev;
-	int rc, status, found;
+	int rc, status, found, cache;
 
 	if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD) {
 		api_res_status(req, 405, "MethodNotAllowed",
@@ -654,13 +634,29 @@ int api_resource(struct http_request *req)
 		api_res_status(req, status, "ServiceUnavailable", why_503, NULL, NULL, 0);
 		return KORE_RESULT_OK;
 	}
-	if (store_latest(c.txn, STORE_SHORT, &latest) == 0) {
-		c.ts_ms = latest.ts_ms;
-		if (api_prev_batch(c.txn, latest.ts_ms, &prev) == 0)
-			c.window_ns = (latest.ts_ms - prev) * 1000000;
-		c.have_ids =
-			store_name_id(c.txn, "cpu/usage_rate", 14, &c.id_cpu) == 0 &&
-			store_name_id(c.txn, "memory/working_set", 18, &c.id_mem) == 0;
+	api_batch_get(c.txn, &c.batch);   /* an empty or unreadable ring: ts 0, no ids */
+	c.ts_ms = c.batch->ts_ms;
+	c.id_cpu = c.batch->id_cpu;
+	c.id_mem = c.batch->id_mem;
+	c.have_ids = c.batch->have_ids;
+	/*
+	 * One node or pod is a function of the newest batch (and of the
+	 * request's time, rewritten on a hit): cached under its time, by
+	 * path (a query changes nothing for them).
+	 */
+	tag[0] = c.ts_ms;
+	cache = (t.op == API_RES_NODE || t.op == API_RES_POD) && c.have_ids;
+	if (cache) {
+		const struct api_cache_ent *hit;
+
+		h = api_cache_hash(req->path, NULL);
+		hit = api_cached(h, req->path, NULL, tag, c.now_ms);
+
+		if (hit != NULL) {
+			store_read_end(c.txn);
+			api_cache_reply(req, hit);
+			return KORE_RESULT_OK;
+		}
 	}
 
 	found = 1;
@@ -675,10 +671,12 @@ int api_resource(struct http_request *req)
 	case API_RES_NODE: {
 		struct store_entity e;
 		char key[API_KEY_MAX];
-		int n = snprintf(key, sizeof(key), "node:%s", t.name);
+		size_t n = 5 + t.name_len;
 
-		if (c.have_ids && n > 0 && (size_t)n < sizeof(key) &&
-		    store_entity_get(c.txn, STORE_SHORT, c.ts_ms, key, (size_t)n, &e) == 0)
+		memcpy(key, "node:", 5);
+		memcpy(key + 5, t.name, t.name_len + 1);   /* name < API_NAME_MAX */
+		if (c.have_ids &&
+		    store_entity_get(c.txn, STORE_SHORT, c.ts_ms, key, n, &e) == 0)
 			api_node_one(&c, &e);
 		found = c.count > 0;
 		break;
@@ -701,6 +699,8 @@ int api_resource(struct http_request *req)
 		api_res_not_found(req, &t);
 		return KORE_RESULT_OK;
 	}
+	if (cache)
+		api_cache_keep(h, req->path, NULL, tag, &api_w.out, c.now_off);
 	api_reply(req, 200);
 	return KORE_RESULT_OK;
 }

@@ -20,7 +20,14 @@
  * labels.Parse: a lexer that splits on whitespace and the symbols
  * , = == != ! ( ), then one requirement per comma; it keeps pointers into
  * the decoded query argument instead of copying.
+ *
+ * The response cache (api.h tells what its tags mean) is a direct-mapped
+ * table: FNV-1a of path and query picks the slot, a put replaces the
+ * slot's entry reusing its buffers.  No chains and no LRU: a lookup costs
+ * one hash and one compare whether it hits or not, and two hot keys that
+ * share a slot only cost each other a recomputation per request.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -949,6 +956,136 @@ int api_selector_match(const struct api_selector *sel, const char *labels,
 			return 0;
 	}
 	return 1;
+}
+
+/* ---- response cache ----------------------------------------------------- */
+
+void api_cache_init(struct api_cache *c, uint32_t nslots, size_t max_body,
+		    size_t max_bytes)
+{
+	memset(c, 0, sizeof(*c));
+	c->nslots = nslots;
+	c->max_body = max_body;
+	c->max_bytes = max_bytes;
+}
+
+void api_cache_clear(struct api_cache *c)
+{
+	for (uint32_t i = 0; c->slots != NULL && i < c->nslots; i++) {
+		free(c->slots[i].key);
+		free(c->slots[i].body);
+		memset(&c->slots[i], 0, sizeof(c->slots[i]));
+	}
+	c->bytes = 0;
+}
+
+void api_cache_free(struct api_cache *c)
+{
+	api_cache_clear(c);
+	free(c->slots);
+	c->slots = NULL;
+}
+
+/* FNV-1a over path, a separator byte, then query with its NUL. */
+uint64_t api_cache_hash(const char *path, const char *query)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (const char *p = path; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0xffu) * 1099511628211ull;
+	if (query != NULL) {
+		for (const char *p = query; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h *= 1099511628211ull;   /* its NUL: no query and "" differ */
+	}
+	return h ? h : 1;
+}
+
+const struct api_cache_ent *api_cache_find(struct api_cache *c, uint64_t h,
+					   const char *path, const char *query,
+					   const int64_t tag[API_CACHE_TAGS],
+					   int64_t now_ms)
+{
+	size_t plen, qlen;
+	struct api_cache_ent *e;
+
+	if (c->slots == NULL)
+		return NULL;
+	e = &c->slots[h % c->nslots];
+	if (e->hash != h || memcmp(e->tag, tag, sizeof(e->tag)) != 0)
+		return NULL;
+	plen = strlen(path);
+	qlen = query ? strlen(query) + 1 : 0;
+	if (e->key_len != plen + 1 + qlen || memcmp(e->key, path, plen) != 0 ||
+	    e->key[plen] != '\0' ||
+	    (qlen > 0 && memcmp(e->key + plen + 1, query, qlen) != 0))
+		return NULL;
+	if (e->now_off != API_CACHE_NO_NOW) {
+		char ts[24];
+
+		if (api_fmt_time(now_ms, ts) != 20)
+			return NULL;
+		memcpy(e->body + e->now_off, ts, 20);
+	}
+	return e;
+}
+
+/* Grows *buf (capacity *cap) to n bytes within the cache's byte budget. */
+static int api_cache_grow(struct api_cache *c, char **buf, uint32_t *cap,
+			  size_t n)
+{
+	char *p;
+
+	if (n <= *cap)
+		return 0;
+	if (c->bytes - *cap + n > c->max_bytes)
+		return HC_ERR_TOOBIG;
+	p = realloc(*buf, n);
+	if (p == NULL)
+		return -ENOMEM;
+	c->bytes += n - *cap;
+	*buf = p;
+	*cap = (uint32_t)n;
+	return 0;
+}
+
+int api_cache_put(struct api_cache *c, uint64_t h, const char *path,
+		  const char *query, const int64_t tag[API_CACHE_TAGS],
+		  const void *body, size_t len, uint32_t now_off)
+{
+	size_t plen = strlen(path), qlen = query ? strlen(query) + 1 : 0;
+	struct api_cache_ent *e;
+	int rc;
+
+	if (c->nslots == 0 || len > c->max_body || plen + 1 + qlen > c->max_body)
+		return HC_ERR_TOOBIG;
+	if (now_off != API_CACHE_NO_NOW && (now_off > len || len - now_off < 20))
+		return HC_ERR_PARSE;
+	if (c->slots == NULL) {
+		c->slots = calloc(c->nslots, sizeof(*c->slots));
+		if (c->slots == NULL)
+			return -ENOMEM;
+	}
+	e = &c->slots[h % c->nslots];
+	e->hash = 0;   /* empty until complete */
+	rc = api_cache_grow(c, &e->key, &e->key_cap, plen + 1 + qlen);
+	if (rc == 0)
+		rc = api_cache_grow(c, &e->body, &e->body_cap, len ? len : 1);
+	if (rc != 0)
+		return rc;
+	memcpy(e->key, path, plen);
+	e->key[plen] = '\0';
+	if (qlen > 0)
+		memcpy(e->key + plen + 1, query, qlen);
+	e->key_len = (uint32_t)(plen + 1 + qlen);
+	memcpy(e->tag, tag, sizeof(e->tag));
+	if (len > 0)
+		memcpy(e->body, body, len);
+	e->body_len = (uint32_t)len;
+	e->now_off = now_off;
+	e->hash = h;
+	return 0;
 }
 
 /* ---- client certificates ---------------------------------------------- */

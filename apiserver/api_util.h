@@ -1,6 +1,7 @@
 /*
- * api_util.h - the API server's pure functions: request parsing and number
- * formatting, with no Kore and no store in sight.
+ * api_util.h - the API server's pure functions: request parsing, number
+ * formatting and the response cache's table, with no Kore and no store in
+ * sight.
  *
  * Everything Kore hands the application arrives raw: req->path is not
  * percent-decoded and req->query_string is the bytes after '?'.  These
@@ -219,6 +220,73 @@ int api_selector_parse(const char *s, size_t len, unsigned flags,
 /* Whether a "k:v,k2:v2" label list (len 0: no labels) satisfies sel. */
 int api_selector_match(const struct api_selector *sel, const char *labels,
 		       size_t len);
+
+/* ---- response cache ----------------------------------------------------- */
+
+/*
+ * Whole answers by request path and query, each under a "tag" (what the
+ * store looked like when it was computed: api.h says which times), for
+ * one worker.  Slots are chosen by a hash of the key and a new entry
+ * replaces the one in its slot, so a lookup is one hash and one compare;
+ * entries keep their buffers when replaced, so a warm cache allocates
+ * nothing.  Bodies over max_body are not kept, nor anything that would
+ * take keys and bodies past max_bytes.
+ */
+#define API_CACHE_TAGS   4
+#define API_CACHE_NO_NOW UINT32_MAX
+
+struct api_cache_ent {
+	uint64_t  hash;             /* of the key; 0: an empty slot */
+	char     *key;              /* path '\0' query '\0' (no query: path '\0') */
+	uint32_t  key_len, key_cap;
+	int64_t   tag[API_CACHE_TAGS];
+	char     *body;
+	uint32_t  body_len, body_cap;
+	uint32_t  now_off;          /* offset in body of the 20-byte RFC 3339
+				     * time of the request, or API_CACHE_NO_NOW */
+};
+
+struct api_cache {
+	struct api_cache_ent *slots;   /* nslots, allocated by the first put */
+	uint32_t              nslots;
+	size_t                max_body, max_bytes;
+	size_t                bytes;   /* held by keys and bodies */
+};
+
+/* An empty cache with those limits (allocates nothing yet). */
+void api_cache_init(struct api_cache *c, uint32_t nslots, size_t max_body,
+		    size_t max_bytes);
+/* Forgets every entry, keeping the slot array; api_cache_free() frees all. */
+void api_cache_clear(struct api_cache *c);
+void api_cache_free(struct api_cache *c);
+
+/*
+ * The hash of a key: path and query (NULL: none; "" is another key).
+ * Never 0.  Computed once per request, for the lookup and the put.
+ */
+uint64_t api_cache_hash(const char *path, const char *query);
+
+/*
+ * The entry for path and query (h: their api_cache_hash()) computed under
+ * `tag`, or NULL.  When the body holds the time of the request, now_ms is
+ * written there first (a time that is not 20 bytes long, out of years
+ * 0000-9999, misses).  Valid until the next put.
+ */
+const struct api_cache_ent *api_cache_find(struct api_cache *c, uint64_t h,
+					   const char *path, const char *query,
+					   const int64_t tag[API_CACHE_TAGS],
+					   int64_t now_ms);
+
+/*
+ * Keeps body[0..len) under path, query (h: their hash) and tag; now_off
+ * as in struct api_cache_ent.  0, HC_ERR_TOOBIG (body or key over
+ * max_body, or past max_bytes), HC_ERR_PARSE (a now_off not followed by
+ * 20 bytes), -ENOMEM.  A put refused for its arguments changes nothing;
+ * one that fails for memory leaves its slot empty.
+ */
+int api_cache_put(struct api_cache *c, uint64_t h, const char *path,
+		  const char *query, const int64_t tag[API_CACHE_TAGS],
+		  const void *body, size_t len, uint32_t now_off);
 
 /* ---- client certificates ---------------------------------------------- */
 

@@ -9,6 +9,11 @@ Kubernetes API holds (pod labels):
   namespace, label and field selectors, 404 Status objects, discovery
   documents, Heapster's old /apis/metrics/v1alpha1, /readyz and /livez;
 - test_metric_export: /api/v1/metric-export and its schema;
+- test_response_cache: answers from the workers' response caches are
+  never older than the store: sequential requests never go back a batch
+  (whichever worker answers), a new batch shows at once, a cached answer
+  equals one computed afresh, and a cached PodMetrics carries the time of
+  its own request;
 - test_kubectl: the real kubectl (when installed) against the API:
   `get --raw`, `top pod` straight at heapster-c, and `top node` through a
   small aggregating proxy (kubectl top node also reads /api/v1/nodes from
@@ -345,6 +350,80 @@ def test_resource_metrics(procs, tmp):
     check(s == 200 and b == b"ok", "/readyz %d %r" % (s, b))
     s, b = http("GET", pipe.api + "/livez")
     check(s == 200 and b == b"ok", "/livez %d %r" % (s, b))
+
+
+def test_response_cache(procs, tmp):
+    sim = Sim(procs, nodes=2, pods=3)
+    pipe = Pipeline(procs, tmp, sim.source(), sinks=["log"], resolution="%ds" % RES_S)
+    truth = sim.truth()
+    node = truth["nodes"][0]["name"]
+    tp = truth["nodes"][0]["pods"][0]
+    series = "/api/v1/model/nodes/%s/metrics/cpu/usage_rate" % node
+    names = "/api/v1/model/nodes/%s/metrics" % node
+    podpath = "/apis/%s/namespaces/%s/pods/%s" % (GV, tp["namespace"], tp["name"])
+    listpath = "/apis/%s/namespaces/%s/pods" % (GV, tp["namespace"])
+
+    def ready():
+        pts = pipe.get(series)["metrics"]
+        return len(pts) >= 2 and http("GET", pipe.api + podpath)[0] == 200
+    wait_for(ready, 60, "two points of %s and %s" % (series, podpath))
+
+    # sequential requests, over four batches: each worker keeps its own
+    # cache, and none may answer from a batch older than one already seen
+    last_series, last_pod, batches = 0, 0, set()
+    fresh = 0
+    deadline = time.monotonic() + 4 * RES_S + 2
+    while time.monotonic() < deadline:
+        for _ in range(8):
+            body = pipe.get(series)
+            latest = rfc3339(body["latestTimestamp"])
+            check(latest >= last_series, "the series went back from %d to %d: a stale "
+                  "cached answer" % (last_series, latest))
+            check(len(body["metrics"]) >= 2 and
+                  rfc3339(body["metrics"][-1]["timestamp"]) == latest,
+                  "series %r" % body)
+            last_series = latest
+            batches.add(latest)
+
+            before = int(time.time())
+            obj = pipe.get(podpath)
+            after = time.time()
+            ts = rfc3339(obj["timestamp"])
+            check(ts >= last_pod, "the pod went back from %d to %d: a stale cached answer"
+                  % (last_pod, ts))
+            last_pod = ts
+            created = rfc3339(obj["metadata"]["creationTimestamp"])
+            check(before <= created <= after + 1, "a cached PodMetrics kept an old "
+                  "creationTimestamp %s (request at %d)" % (obj["metadata"]["creationTimestamp"], before))
+            check_pod(obj, tp)
+
+        # a cached answer equals a fresh one: an argument the route ignores
+        # makes a new key; the list (never cached) has the same pod
+        fresh += 1
+        for _ in range(3):
+            s1, b1 = http("GET", pipe.api + series)
+            s2, b2 = http("GET", pipe.api + series + "?fresh=%d" % fresh)
+            s3, b3 = http("GET", pipe.api + names)
+            check(s1 == s2 == s3 == 200, "series %d %d, names %d" % (s1, s2, s3))
+            if json.loads(b1)["latestTimestamp"] == json.loads(b2)["latestTimestamp"]:
+                check(b1 == b2, "cached series %r differs from a fresh one %r" % (b1, b2))
+                break
+        for _ in range(3):
+            obj = pipe.get(podpath)
+            items = [i for i in pipe.get(listpath)["items"]
+                     if i["metadata"]["name"] == tp["name"]]
+            check(len(items) == 1, "%s not in its namespace's list" % tp["name"])
+            if items[0]["timestamp"] == obj["timestamp"]:
+                for k in ("timestamp", "window", "containers"):
+                    check(items[0][k] == obj[k], "cached PodMetrics %s %r, listed %r"
+                          % (k, obj[k], items[0][k]))
+                check(items[0]["metadata"]["labels"] == obj["metadata"]["labels"],
+                      "cached PodMetrics labels %r" % obj["metadata"])
+                break
+        time.sleep(0.3)
+    check(len(batches) >= 3, "saw only the batches %s in %d s" % (sorted(batches), 4 * RES_S))
+    check(last_pod >= max(batches) - RES_S, "the pod's newest batch %d lags the series' %d"
+          % (last_pod, max(batches)))
 
 
 def test_metric_export(procs, tmp):
