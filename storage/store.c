@@ -122,12 +122,26 @@ static int lmdb_err(const char *what, int rc)
 	return HC_ERR_STORE;
 }
 
+/*
+ * The 13-digit key of a batch time, as "%013" PRId64 would print it for
+ * the times a store holds (0 to 10^13 - 1 ms, until the year 2286), by
+ * hand: readers build one per lookup, and snprintf cost more than the
+ * lookup itself.  Times out of that range keep the snprintf form.
+ */
 static void ts_key(char *buf, int64_t ts)
 {
 	char tmp[TS_LEN + 8];
+	uint64_t v = (uint64_t)ts;
 
-	snprintf(tmp, sizeof(tmp), "%013" PRId64, ts);
-	memcpy(buf, tmp, TS_LEN);
+	if (ts < 0 || ts > INT64_C(9999999999999)) {
+		snprintf(tmp, sizeof(tmp), "%013" PRId64, ts);
+		memcpy(buf, tmp, TS_LEN);
+		return;
+	}
+	for (int i = TS_LEN - 1; i >= 0; i--) {
+		buf[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
 }
 
 static int parse_ts(const char *p, size_t len, int64_t *ts)
@@ -1384,20 +1398,71 @@ void store_read_end(struct store_txn *t)
 	mdb_txn_reset(t->txn);
 }
 
+/*
+ * One "name=N" field of an index value at *p (put_index() writes them,
+ * space separated, decimal, the last one possibly negative): 0 and *p past
+ * it and its separator, or HC_ERR_PARSE.
+ */
+static int info_field(const char **p, const char *end, const char *name,
+		      int64_t min, int64_t max, int64_t *out)
+{
+	size_t nlen = strlen(name);
+	const char *q = *p;
+	int neg = 0, digits = 0;
+	uint64_t v = 0;
+
+	if ((size_t)(end - q) < nlen + 1 || memcmp(q, name, nlen) != 0 ||
+	    q[nlen] != '=')
+		return HC_ERR_PARSE;
+	q += nlen + 1;
+	if (q < end && *q == '-') {
+		neg = 1;
+		q++;
+	}
+	for (; q < end && *q >= '0' && *q <= '9'; q++, digits++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return HC_ERR_PARSE;
+		v = v * 10 + (uint64_t)(*q - '0');
+	}
+	if (digits == 0 || v > (uint64_t)INT64_MAX)
+		return HC_ERR_PARSE;
+	*out = neg ? -(int64_t)v : (int64_t)v;
+	if (*out < min || *out > max)
+		return HC_ERR_PARSE;
+	while (q < end && *q == ' ')
+		q++;
+	*p = q;
+	return 0;
+}
+
+/*
+ * Decodes an index record.  By hand rather than sscanf(): every reader's
+ * store_latest() comes through here (the API once or more per request),
+ * and sscanf() was most of its cost.  Stricter than the sscanf() it
+ * replaces only in refusing what put_index() never writes (a field out of
+ * range, which sscanf() wrapped).
+ */
 static int parse_info(const MDB_val *k, const MDB_val *v,
 		      struct store_batch_info *info)
 {
-	char buf[200];
+	static const char *const names[4] = { "sets", "values", "nodes_ok",
+					      "nodes_failed" };
+	uint32_t *dst[4] = { &info->nsets, &info->nvals, &info->nodes_ok,
+			     &info->nodes_failed };
+	const char *p = v->mv_data, *end = p + v->mv_size;
+	int64_t n;
 
 	memset(info, 0, sizeof(*info));
-	if (parse_ts(k->mv_data, k->mv_size, &info->ts_ms) != 0 ||
-	    v->mv_size >= sizeof(buf))
+	if (parse_ts(k->mv_data, k->mv_size, &info->ts_ms) != 0)
 		return HC_ERR_PARSE;
-	memcpy(buf, v->mv_data, v->mv_size);
-	buf[v->mv_size] = '\0';
-	if (sscanf(buf, "sets=%u values=%u nodes_ok=%u nodes_failed=%u written=%" SCNd64,
-		   &info->nsets, &info->nvals, &info->nodes_ok,
-		   &info->nodes_failed, &info->written_ms) != 5)
+	for (int i = 0; i < 4; i++) {
+		if (info_field(&p, end, names[i], 0, UINT32_MAX, &n) != 0)
+			return HC_ERR_PARSE;
+		*dst[i] = (uint32_t)n;
+	}
+	/* like sscanf(), ignore what may follow: fields a newer writer adds */
+	if (info_field(&p, end, "written", INT64_MIN + 1, INT64_MAX,
+		       &info->written_ms) != 0)
 		return HC_ERR_PARSE;
 	return 0;
 }
@@ -1427,6 +1492,32 @@ int store_latest(struct store_txn *t, enum store_ring ring,
 		rc = parse_info(&k, &v, info);
 	else
 		rc = rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("latest", rc);
+	mdb_cursor_close(cur);
+	return rc;
+}
+
+int store_ring_bounds(struct store_txn *t, enum store_ring ring,
+		      int64_t *first_ms, int64_t *last_ms)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(t->txn, index_dbi(t, ring), &cur);
+	if (rc != 0)
+		return lmdb_err("cursor", rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	if (rc == 0)
+		rc = parse_ts(k.mv_data, k.mv_size, first_ms);
+	else
+		rc = rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("first", rc);
+	if (rc == 0) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		if (rc == 0)
+			rc = parse_ts(k.mv_data, k.mv_size, last_ms);
+		else
+			rc = lmdb_err("last", rc);
+	}
 	mdb_cursor_close(cur);
 	return rc;
 }

@@ -165,6 +165,16 @@ int store_latest(struct store_txn *t, enum store_ring ring,
 		 struct store_batch_info *info);
 
 /*
+ * The times of the oldest and the newest batch of a ring, from the index
+ * keys alone (no record decoded): 0, or HC_ERR_NOTFOUND when the ring is
+ * empty.  Batches are only appended after the newest and dropped from the
+ * oldest, so the two times name exactly the batches a ring holds: what a
+ * reader that caches answers compares (the API server).
+ */
+int store_ring_bounds(struct store_txn *t, enum store_ring ring,
+		      int64_t *first_ms, int64_t *last_ms);
+
+/*
  * The oldest batch of the ring newer than after_ms (after_ms = INT64_MIN for
  * the oldest of all): 0, or HC_ERR_NOTFOUND.  Exporters walk the ring so.
  */

@@ -158,6 +158,20 @@ static void test_write_read(void **state)
 	assert_int_equal(store_next_batch(t, STORE_LONG, -1, &info), 0);
 	assert_int_equal(info.ts_ms, T0);
 	assert_int_equal(info.nvals, 6);   /* cpu/usage_rate of 3 nodes, memory/usage of 3 kubelets */
+	assert_int_equal(info.nsets, 6);
+	assert_int_equal(info.nodes_ok, 3);
+	assert_int_equal(info.nodes_failed, 0);
+	assert_true(info.written_ms > T0);
+	{
+		int64_t first, last;
+
+		assert_int_equal(store_ring_bounds(t, STORE_SHORT, &first, &last), 0);
+		assert_int_equal(first, T0 + 6 * RES);
+		assert_int_equal(last, T0 + 9 * RES);
+		assert_int_equal(store_ring_bounds(t, STORE_LONG, &first, &last), 0);
+		assert_int_equal(first, T0);
+		assert_int_equal(last, T0 + 9 * RES);
+	}
 
 	assert_int_equal(store_entity_get(t, STORE_SHORT, T0 + 9 * RES, "node:n2", 7, &e), 0);
 	assert_int_equal(e.scrape_ms, T0 + 9 * RES - 1000);
@@ -304,6 +318,40 @@ static void test_cursor_holds_batches(void **state)
 	assert_int_equal(store_next_batch(t, STORE_SHORT, -1, &info), 0);
 	assert_int_equal(info.ts_ms, T0 + 27 * RES);
 	store_read_end(t);
+	store_close(w);
+	hc_batch_free(&b);
+}
+
+/* Batch times far from now: keys stay 13 digits, zero-padded, in order. */
+static void test_key_times(void **state)
+{
+	static const int64_t times[] = { 0, 1, 999, 1000000000000LL, 9999999999999LL };
+	struct store *w;
+	struct store_txn *t;
+	struct store_batch_info info;
+	struct store_entity e;
+	struct hc_batch b;
+	int64_t first, last;
+
+	(void)state;
+	w = open_store(0, INT64_MAX / 4, 0);
+	assert_int_equal(hc_batch_init(&b), 0);
+	assert_int_equal(store_read_begin(w, &t), 0);
+	assert_int_equal(store_ring_bounds(t, STORE_SHORT, &first, &last), HC_ERR_NOTFOUND);
+	store_read_end(t);
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		make_batch(&b, times[i], 1, (int)i);
+		assert_int_equal(store_put_batch(w, &b, NULL), 0);
+		assert_int_equal(store_read_begin(w, &t), 0);
+		assert_int_equal(store_latest(t, STORE_SHORT, &info), 0);
+		assert_int_equal(info.ts_ms, times[i]);
+		assert_int_equal(info.nsets, 2);
+		assert_int_equal(store_entity_get(t, STORE_SHORT, times[i], "node:n0", 7, &e), 0);
+		assert_int_equal(e.ts_ms, times[i]);
+		assert_int_equal(store_ring_bounds(t, STORE_SHORT, &first, &last), 0);
+		assert_int_equal(last, times[i]);
+		store_read_end(t);
+	}
 	store_close(w);
 	hc_batch_free(&b);
 }
@@ -537,6 +585,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cursor_holds_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_key_times, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_map_full_drops_oldest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_and_tools, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
