@@ -439,6 +439,27 @@ close_in:
 	return rc;
 }
 
+/*
+ * setsid() puts the child in a scheduler autogroup of its own (Linux with
+ * kernel.sched_autogroup_enabled, the default on many distributions), and
+ * the CPU is then shared between groups before nice values count: a nice
+ * processor would still take half the CPU from the API server.  The
+ * group's own nice (/proc/self/autogroup) is what lowers its share.  No
+ * file (autogroups off or absent) is fine.  In a pod each container has
+ * its own cgroup: there CPU requests and limits decide, not this.
+ */
+static void autogroup_nice(const struct launch_child *ch)
+{
+	FILE *f = fopen("/proc/self/autogroup", "w");
+	int failed;
+
+	if (f == NULL)
+		return;
+	failed = fprintf(f, "%d", ch->nice) < 0;
+	if (fclose(f) != 0 || failed)
+		fprintf(stderr, "heapster: %s: autogroup nice: %s\n", ch->name, strerror(errno));
+}
+
 static pid_t spawn(struct launch_child *ch, const struct launch_config *c)
 {
 	pid_t pid = fork();
@@ -458,6 +479,8 @@ static pid_t spawn(struct launch_child *ch, const struct launch_config *c)
 	(void)c;
 	if (ch->nice != 0 && setpriority(PRIO_PROCESS, 0, ch->nice) != 0)
 		fprintf(stderr, "heapster: %s: setpriority: %s\n", ch->name, strerror(errno));
+	if (ch->nice != 0)
+		autogroup_nice(ch);
 	execv(ch->argv[0], ch->argv);
 	fprintf(stderr, "heapster: cannot exec %s: %s\n", ch->argv[0], strerror(errno));
 	_exit(127);

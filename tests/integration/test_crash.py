@@ -78,6 +78,18 @@ def test_every_process_restarts(procs, tmp):
     sim = Sim(procs, nodes=3, pods=2)
     pipe = Pipeline(procs, tmp, sim.source(), sinks=["log"], resolution="5s")
     wait_for(lambda: len(stored_times(pipe)) >= 1, 40, "a stored batch")
+    # the batch roles yield the CPU to the scraper and the API: niced, and
+    # so is the scheduler autogroup setsid() gave each of them
+    for name, nice in (("heapster-processor", 10), ("heapster-exporter", 10),
+                       ("heapster-scraper", 0)):
+        pid = wait_for(lambda: pipe.child_pid(name), 20, name)
+        check(os.getpriority(os.PRIO_PROCESS, pid) == nice, "%s: nice %d, want %d"
+              % (name, os.getpriority(os.PRIO_PROCESS, pid), nice))
+        if os.path.exists("/proc/%d/autogroup" % pid):
+            with open("/proc/%d/autogroup" % pid) as f:
+                group = f.read()
+            check(group.rstrip().endswith("nice %d" % nice),
+                  "%s: autogroup %r, want nice %d" % (name, group, nice))
     for name in ("heapster-scraper", "heapster-processor", "heapster-exporter"):
         pid = wait_for(lambda: pipe.child_pid(name), 20, name)
         os.kill(pid, signal.SIGKILL)
