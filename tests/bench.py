@@ -186,6 +186,13 @@ def main():
             last = stored[-ROUNDS:]
             print("processor: sets %s values %s, ms per batch (processors + store write) %s"
                   % (last[-1][0], last[-1][1], [int(s[2]) for s in last]))
+        cpu = re.findall(r"CPU ms: processors (\d+) \(rates (\d+), enrich (\d+), aggregate (\d+)\), "
+                         r"store (\d+)", text)
+        if cpu:
+            last = cpu[-ROUNDS:]
+            print("processor CPU ms per batch: processors %s (rates, enrich, aggregate %s), store write %s"
+                  % ([int(c[0]) for c in last], [tuple(int(x) for x in c[1:4]) for c in last],
+                     [int(c[4]) for c in last]))
         sent = re.findall(r"delivered batch .*?: (\d+) points, (\d+) bytes, format (\d+) ms, "
                           r"send (\d+) ms, lag (\d+) ms.*?format CPU (\d+) us", text)
         if sent:

@@ -81,7 +81,7 @@ def test_every_process_restarts(procs, tmp):
     # the batch roles yield the CPU to the scraper and the API: niced, and
     # so is the scheduler autogroup setsid() gave each of them
     for name, nice in (("heapster-processor", 10), ("heapster-exporter", 10),
-                       ("heapster-scraper", 0)):
+                       ("heapster-scraper", 3)):
         pid = wait_for(lambda: pipe.child_pid(name), 20, name)
         check(os.getpriority(os.PRIO_PROCESS, pid) == nice, "%s: nice %d, want %d"
               % (name, os.getpriority(os.PRIO_PROCESS, pid), nice))
