@@ -662,6 +662,18 @@ int hc_batch_add_labeled(struct hc_batch *b, uint32_t set, uint32_t name,
 	return 0;
 }
 
+/* vals_alt, just written by a grouping, becomes vals (and vals the spare). */
+static void swap_vals(struct hc_batch *b)
+{
+	struct hc_value *v = b->vals;
+	uint32_t c = b->vals_cap;
+
+	b->vals = b->vals_alt;
+	b->vals_cap = b->vals_alt_cap;
+	b->vals_alt = v;
+	b->vals_alt_cap = c;
+}
+
 /*
  * Grouping needs each set's values contiguous, not the array sorted, so two
  * common cases move nothing:
@@ -714,7 +726,7 @@ static int group_in_place(struct hc_batch *b, uint32_t from)
 static int group_merge(struct hc_batch *b, uint32_t g)
 {
 	uint32_t nt = b->nvals - g, *start, *tidx, o = 0;
-	struct hc_value *out, *tmp;
+	struct hc_value *out;
 	int rc;
 
 	rc = grow((void **)&b->scratch, &b->scratch_cap, b->nsets + 1,
@@ -765,15 +777,7 @@ static int group_merge(struct hc_batch *b, uint32_t g)
 		b->sets[s].vals_n = pn + (t1 - t0);
 		i += pn;
 	}
-	tmp = b->vals;
-	b->vals = out;
-	b->vals_alt = tmp;
-	{
-		uint32_t c = b->vals_cap;
-
-		b->vals_cap = b->vals_alt_cap;
-		b->vals_alt_cap = c;
-	}
+	swap_vals(b);
 	return 0;
 }
 
@@ -783,7 +787,7 @@ static int group_merge(struct hc_batch *b, uint32_t g)
  */
 static int group_with_room(struct hc_batch *b)
 {
-	struct hc_value *out, *tmp;
+	struct hc_value *out;
 	uint32_t *pos, off = 0, last = HC_HOLE;
 	int rc;
 
@@ -832,15 +836,7 @@ static int group_with_room(struct hc_batch *b)
 	b->nholes = off - (b->nvals - b->nholes);
 	b->nvals = off;
 	b->last_run = last;
-	tmp = b->vals;
-	b->vals = out;
-	b->vals_alt = tmp;
-	{
-		uint32_t c = b->vals_cap;
-
-		b->vals_cap = b->vals_alt_cap;
-		b->vals_alt_cap = c;
-	}
+	swap_vals(b);
 	b->grouped = 1;
 	b->added = 0;
 	return 0;
@@ -848,7 +844,7 @@ static int group_with_room(struct hc_batch *b)
 
 int hc_batch_group(struct hc_batch *b)
 {
-	struct hc_value *sorted, *tmp;
+	struct hc_value *sorted;
 	uint32_t *pos;
 	int rc;
 
@@ -900,15 +896,7 @@ int hc_batch_group(struct hc_batch *b)
 	}
 	for (uint32_t i = 0; i < b->nvals; i++)
 		sorted[pos[b->vals[i].set]++] = b->vals[i];
-	tmp = b->vals;
-	b->vals = sorted;
-	b->vals_alt = tmp;
-	{
-		uint32_t c = b->vals_cap;
-
-		b->vals_cap = b->vals_alt_cap;
-		b->vals_alt_cap = c;
-	}
+	swap_vals(b);
 	b->grouped = 1;
 	b->grouped_n = b->nvals;
 	return 0;

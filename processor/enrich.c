@@ -186,6 +186,14 @@ static const char *pod_copy_get(const struct pod_copy *pc, const char *key)
 	return NULL;
 }
 
+/* The first pod set of meta after set ms: where the next pod usually is. */
+static uint32_t next_pod(const struct hc_batch *meta, uint32_t ms)
+{
+	while (++ms < meta->nsets && meta->sets[ms].type != HC_T_POD)
+		;
+	return ms;
+}
+
 int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		     const struct proc_label_opts *opts)
 {
@@ -301,10 +309,7 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		if (s < nsets && b->sets[s].type == HC_T_POD &&
 		    hc_batch_find_near(meta, b->sets[s].key, b->sets[s].key_len,
 				       mpod_guess, &ms) == 0) {
-			/* guess the next pod: the meta set after this pod's containers */
-			for (mpod_guess = ms + 1; mpod_guess < meta->nsets &&
-			     meta->sets[mpod_guess].type != HC_T_POD; mpod_guess++)
-				;
+			mpod_guess = next_pod(meta, ms);
 			for (size_t i = 0; i < HC_ARRAY_LEN(pod_labels); i++) {
 				rc = copy_label(b, s, meta, ms, pod_labels[i], 1);
 				if (rc != 0)
@@ -425,9 +430,7 @@ static int key_workload(void *ctx, const struct hc_batch *b, uint32_t s,
 
 	if (hc_batch_find_near(meta, b->sets[s].key, b->sets[s].key_len, c->guess, &ms) != 0)
 		return -1;
-	for (c->guess = ms + 1; c->guess < meta->nsets &&
-	     meta->sets[c->guess].type != HC_T_POD; c->guess++)
-		;
+	c->guess = next_pod(meta, ms);
 	kind = hc_batch_get_label(meta, ms, HC_META_WORKLOAD_KIND);
 	name = hc_batch_get_label(meta, ms, HC_META_WORKLOAD_NAME);
 	ns = hc_batch_get_label(b, s, HC_L_NAMESPACE_NAME);
