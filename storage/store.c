@@ -1477,48 +1477,50 @@ static MDB_dbi data_dbi(struct store_txn *t, enum store_ring ring)
 	return t->s->dbi[ring == STORE_SHORT ? DB_SHORT_DATA : DB_LONG_DATA];
 }
 
-int store_latest(struct store_txn *t, enum store_ring ring,
-		 struct store_batch_info *info)
+/*
+ * The keys at the ends of a ring's index, with one cursor: the newest
+ * (and its record, when last_v is not NULL) and, when first is not NULL,
+ * the oldest.  They point into the map until the read transaction ends.
+ * 0, HC_ERR_NOTFOUND for an empty ring, or another negative code.
+ */
+static int index_ends(struct store_txn *t, enum store_ring ring, MDB_val *first,
+		      MDB_val *last, MDB_val *last_v)
 {
 	MDB_cursor *cur;
-	MDB_val k, v;
+	MDB_val v;
 	int rc;
 
 	rc = mdb_cursor_open(t->txn, index_dbi(t, ring), &cur);
 	if (rc != 0)
 		return lmdb_err("cursor", rc);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	if (rc == 0)
-		rc = parse_info(&k, &v, info);
-	else
-		rc = rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("latest", rc);
+	rc = mdb_cursor_get(cur, last, last_v ? last_v : &v, MDB_LAST);
+	if (rc == 0 && first != NULL)
+		rc = mdb_cursor_get(cur, first, &v, MDB_FIRST);
+	if (rc != 0)
+		rc = rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("index ends", rc);
 	mdb_cursor_close(cur);
 	return rc;
+}
+
+int store_latest(struct store_txn *t, enum store_ring ring,
+		 struct store_batch_info *info)
+{
+	MDB_val k, v;
+	int rc = index_ends(t, ring, NULL, &k, &v);
+
+	return rc != 0 ? rc : parse_info(&k, &v, info);
 }
 
 int store_ring_bounds(struct store_txn *t, enum store_ring ring,
 		      int64_t *first_ms, int64_t *last_ms)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
+	MDB_val first, last;
+	int rc = index_ends(t, ring, &first, &last, NULL);
 
-	rc = mdb_cursor_open(t->txn, index_dbi(t, ring), &cur);
-	if (rc != 0)
-		return lmdb_err("cursor", rc);
-	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	if (rc == 0)
-		rc = parse_ts(k.mv_data, k.mv_size, first_ms);
-	else
-		rc = rc == MDB_NOTFOUND ? HC_ERR_NOTFOUND : lmdb_err("first", rc);
-	if (rc == 0) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-		if (rc == 0)
-			rc = parse_ts(k.mv_data, k.mv_size, last_ms);
-		else
-			rc = lmdb_err("last", rc);
-	}
-	mdb_cursor_close(cur);
+		rc = parse_ts(first.mv_data, first.mv_size, first_ms);
+	if (rc == 0)
+		rc = parse_ts(last.mv_data, last.mv_size, last_ms);
 	return rc;
 }
 
