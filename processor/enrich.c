@@ -57,7 +57,9 @@ static int copy_values(struct hc_batch *b, uint32_t s, const struct hc_batch *me
 			id = v->name;
 		else if ((rc = hc_batch_name(b, name, strlen(name), v->kind, &id)) != 0)
 			return rc;
-		/* s's original values keep their grouped range while we append */
+		/* the set's run: its scraped values (and, in a batch with room,
+		 * what was added since); a value added past a full run is in
+		 * the tail, unseen here, but a metadata value is copied once */
 		if (hc_batch_value(b, s, id) != NULL)
 			continue;
 		nv = hc_batch_add(b, s, id);
@@ -285,8 +287,8 @@ int proc_enrich_pods(struct hc_batch *b, const struct hc_batch *meta,
 		for (size_t i = 0; rc == 0 && i < HC_ARRAY_LEN(container_zero_metrics); i++) {
 			uint32_t id = container_zero_metrics[i];
 
-			/* s's grouped range holds the scraped values; the values
-			 * copy_values() appended are found by the scan below */
+			/* the run holds the scraped values; what copy_values()
+			 * added may be past it (no room), so ask the metadata */
 			if (hc_batch_value(b, s, id) != NULL)
 				continue;
 			if (hc_batch_value(meta, ms, id) != NULL)
